@@ -1,0 +1,32 @@
+// One actor per candidate of a tenant, alive while events come in. It loads
+// the candidate's stored state on its first event, applies events in
+// mailbox order, and saves the state together with the removal of the event
+// from the inbox. After a quiet period it asks its supervisor to stop it.
+//
+// Messages: (apply_atom, webhook_event); (passivate_atom) to quit.
+#pragma once
+
+#include <caf/fwd.hpp>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "net/metrics.hpp"
+#include "storage/store.hpp"
+
+namespace introvy::actors {
+
+struct candidate_options {
+  std::int64_t tenant_id = 0;
+  std::string key; // "talent:42" or "pipeline:555001"
+  std::chrono::milliseconds idle_timeout{60'000};
+};
+
+/// The behaviour of a candidate actor, spawned by its supervisor, which it
+/// notifies with (idle_atom, key, events received) when idle.
+caf::behavior candidate_actor(caf::event_based_actor* self,
+                              candidate_options options, caf::actor supervisor,
+                              storage::store* store,
+                              net::service_metrics* metrics);
+
+} // namespace introvy::actors

@@ -1,0 +1,160 @@
+#include "actors/ingress.hpp"
+
+#include <map>
+#include <spdlog/spdlog.h>
+#include <vector>
+
+#include "actors/logger.hpp"
+#include "actors/messages.hpp"
+
+namespace introvy::actors {
+namespace {
+
+using net::ingest_result;
+
+struct ingress_state {
+  static inline const char* name = "ingress";
+  std::vector<ingress_request> pending;
+  bool flush_scheduled = false;
+};
+
+using ingress_actor = caf::stateful_actor<ingress_state>;
+
+// A request and what became of it, in arrival order.
+struct decision {
+  ingress_request* request;
+  ingest_result result;
+};
+
+class batch_committer {
+public:
+  batch_committer(storage::store& store, net::service_metrics& metrics,
+                  const tenant_directory& tenants)
+      : store_(store), metrics_(metrics), tenants_(tenants) {}
+
+  void commit(std::vector<ingress_request>& pending) {
+    std::vector<decision> decisions;
+    decisions.reserve(pending.size());
+    for (auto& request : pending)
+      decisions.push_back({&request, decide(request)});
+
+    auto written = store_.commit_webhooks(accepted_, quarantined_);
+    if (!written.ok())
+      logger()->error("durable write failed, {} events refused with 503: {}",
+                      accepted_.size() + quarantined_.size(),
+                      written.message());
+    answer(decisions, written.ok());
+    if (written.ok())
+      hand_over();
+    accepted_.clear();
+    quarantined_.clear();
+    in_batch_.clear();
+  }
+
+private:
+  // Dedup against the store and against earlier requests of this batch.
+  ingest_result decide(ingress_request& request) {
+    auto& event = request.event;
+    auto key = storage::dedup_key(event.tenant_id, event.correlation_id);
+    if (auto it = in_batch_.find(key); it != in_batch_.end()) {
+      warn_if_different(event, it->second);
+      return ingest_result::duplicate;
+    }
+    std::optional<storage::dedup_record> original;
+    auto looked_up = store_.find_dedup(event.tenant_id, event.correlation_id,
+                                       original);
+    if (!looked_up.ok()) {
+      logger()->error("dedup lookup failed tenant={} correlation_id={}: {}",
+                      event.tenant_id, event.correlation_id,
+                      looked_up.message());
+      return ingest_result::unavailable;
+    }
+    if (original) {
+      warn_if_different(event, original->fingerprint);
+      return ingest_result::duplicate;
+    }
+
+    in_batch_.emplace(std::move(key), domain::body_fingerprint(event.body));
+    if (tenants_.find(event.tenant_id) == nullptr) {
+      logger()->info("event quarantined: tenant not configured tenant={} "
+                     "correlation_id={}",
+                     event.tenant_id, event.correlation_id);
+      quarantined_.push_back(event);
+      return ingest_result::quarantined;
+    }
+    accepted_.push_back(event);
+    return ingest_result::accepted;
+  }
+
+  void warn_if_different(const domain::webhook_event& event,
+                         std::uint64_t original_fingerprint) {
+    if (domain::body_fingerprint(event.body) == original_fingerprint)
+      return;
+    metrics_.count_duplicate_mismatch();
+    logger()->warn("duplicate with a different body tenant={} "
+                   "correlation_id={}: the original is kept",
+                   event.tenant_id, event.correlation_id);
+  }
+
+  void answer(std::vector<decision>& decisions, bool written) {
+    // Nothing of a failed batch is durable: every sender is asked to retry,
+    // and a retry of an event stored earlier is then told it is a duplicate.
+    for (auto& d : decisions)
+      d.request->done(written ? d.result : ingest_result::unavailable);
+  }
+
+  void hand_over() {
+    metrics_.inbox_added(accepted_.size());
+    for (auto& event : accepted_) {
+      metrics_.count_tenant_event(event.tenant_id);
+      caf::anon_send(*tenants_.find(event.tenant_id), dispatch_atom::value,
+                     std::move(event));
+    }
+  }
+
+  storage::store& store_;
+  net::service_metrics& metrics_;
+  const tenant_directory& tenants_;
+  std::vector<domain::webhook_event> accepted_;
+  std::vector<domain::webhook_event> quarantined_;
+  std::map<std::string, std::uint64_t> in_batch_; // dedup key -> fingerprint
+};
+
+caf::behavior ingress(ingress_actor* self,
+                      std::shared_ptr<batch_committer> committer) {
+  auto flush = [self, committer] {
+    self->state.flush_scheduled = false;
+    if (self->state.pending.empty())
+      return;
+    committer->commit(self->state.pending);
+    self->state.pending.clear();
+  };
+  return {
+      [self](submit_atom, ingress_request& request) {
+        self->state.pending.push_back(std::move(request));
+        // The flush lands behind everything already queued, so one write
+        // takes all requests that arrived during the previous one.
+        if (!self->state.flush_scheduled) {
+          self->state.flush_scheduled = true;
+          self->send(self, flush_atom::value);
+        }
+      },
+      [flush](flush_atom) { flush(); },
+      [self, flush](shutdown_atom) {
+        flush();
+        self->quit();
+        return caf::unit;
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_ingress(caf::actor_system& system, storage::store& store,
+                         net::service_metrics& metrics,
+                         const tenant_directory& tenants) {
+  auto committer = std::make_shared<batch_committer>(store, metrics, tenants);
+  return system.spawn<caf::detached>(ingress, committer);
+}
+
+} // namespace introvy::actors

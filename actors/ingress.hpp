@@ -1,0 +1,23 @@
+// The ingress actor owns the durable write and the dedup decision. It runs
+// detached (its own thread: the synced write blocks) and commits whatever
+// gathered in its mailbox while the previous write was syncing as one
+// RocksDB write batch, which is how concurrent requests share an fsync.
+//
+// Messages: (submit_atom, ingress_request) answers through the request's
+// callback; (shutdown_atom) commits what is pending, replies, and quits.
+#pragma once
+
+#include <caf/fwd.hpp>
+
+#include "actors/tenant_directory.hpp"
+#include "net/metrics.hpp"
+#include "storage/store.hpp"
+
+namespace introvy::actors {
+
+/// Spawns the ingress. `store`, `metrics` and `tenants` must outlive it.
+caf::actor spawn_ingress(caf::actor_system& system, storage::store& store,
+                         net::service_metrics& metrics,
+                         const tenant_directory& tenants);
+
+} // namespace introvy::actors

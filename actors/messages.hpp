@@ -1,0 +1,32 @@
+// Message vocabulary of the actors. Events travel as domain types; the
+// ingress request carries the HTTP layer's completion callback, so it can
+// only ever be sent within one process.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include "domain/webhook_event.hpp"
+#include "net/webhook_endpoint.hpp"
+
+namespace introvy::actors {
+
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
+using apply_atom = caf::atom_constant<caf::atom("apply")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+
+/// A verified webhook waiting for the durable write, and whom to tell.
+struct ingress_request {
+  domain::webhook_event event;
+  net::ingest_done done;
+};
+
+} // namespace introvy::actors
+
+// Local-only types: the event holds a std::optional, the request a callback.
+// TODO(#5): give webhook_event an inspector once the log becomes a topic.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::domain::webhook_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::actors::ingress_request)

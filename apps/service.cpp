@@ -1,0 +1,218 @@
+#include "apps/service.hpp"
+
+#include <caf/all.hpp>
+#include <csignal>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "actors/ingress.hpp"
+#include "actors/messages.hpp"
+#include "actors/tenant_directory.hpp"
+#include "actors/tenant_supervisor.hpp"
+#include "net/http_server.hpp"
+#include "net/metrics.hpp"
+#include "net/webhook_endpoint.hpp"
+#include "storage/store.hpp"
+
+namespace introvy::apps {
+namespace {
+
+// How long shutdown waits for answers still owed to clients.
+constexpr std::chrono::seconds drain_timeout{5};
+
+std::vector<std::int64_t> tenant_ids(const config::service_config& config) {
+  std::vector<std::int64_t> ids;
+  for (const auto& t : config.tenants)
+    ids.push_back(t.front_office_tenant_id);
+  return ids;
+}
+
+std::vector<std::string> secret_values(const config::webhook_config& config) {
+  std::vector<std::string> values;
+  for (const auto& s : config.secrets)
+    values.push_back(s.value);
+  return values;
+}
+
+caf::actor_system_config actor_config(const config::actors_config& config) {
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", static_cast<size_t>(config.scheduler_threads));
+  return cfg;
+}
+
+net::http_server_options server_options(const config::server_config& c) {
+  net::http_server_options options;
+  options.host = c.listen.host;
+  options.port = c.listen.port;
+  options.max_body_bytes = c.max_body_bytes;
+  options.header_timeout = c.header_timeout;
+  options.body_timeout = c.body_timeout;
+  options.keep_alive_timeout = c.keep_alive_timeout;
+  options.io_threads = c.io_threads;
+  return options;
+}
+
+} // namespace
+
+struct service::impl {
+  config::service_config config;
+  std::unique_ptr<storage::store> store;
+  net::service_metrics metrics;
+  caf::actor_system_config actor_cfg;
+  caf::actor_system system;
+  actors::tenant_directory tenants;
+  caf::actor ingress;
+  std::unique_ptr<net::webhook_endpoint> webhooks;
+  std::unique_ptr<net::http_server> server;
+  bool stopped = false;
+
+  explicit impl(const config::service_config& c)
+      : config(c)
+      , store(storage::store::open({c.storage.path, c.storage.fsync,
+                                    c.storage.dedup_retention, false}))
+      , metrics(tenant_ids(c))
+      , actor_cfg(actor_config(c.actors))
+      , system(actor_cfg) {}
+
+  void spawn_actors() {
+    for (const auto& t : config.tenants)
+      tenants.add(t.front_office_tenant_id,
+                  actors::spawn_tenant_supervisor(
+                      system,
+                      {t.front_office_tenant_id,
+                       config.actors.candidate_idle_timeout},
+                      *store, metrics));
+    ingress = actors::spawn_ingress(system, *store, metrics, tenants);
+  }
+
+  // Events accepted before a stop or a crash and not yet applied go back to
+  // their candidates; quarantined events of tenants onboarded since join
+  // them. Sent before the server starts, so they precede new events.
+  void redispatch_inbox() {
+    std::size_t released = 0;
+    auto s = store->release_quarantine(
+        [this](std::int64_t id) { return tenants.find(id) != nullptr; },
+        released);
+    if (!s.ok())
+      throw std::runtime_error("quarantine release failed: " + s.message());
+    if (released > 0)
+      spdlog::info("released {} quarantined events of onboarded tenants",
+                   released);
+
+    std::size_t dispatched = 0, orphaned = 0;
+    s = store->for_each_inbox([&](domain::webhook_event&& event) {
+      const caf::actor* supervisor = tenants.find(event.tenant_id);
+      if (supervisor == nullptr) {
+        ++orphaned;
+        return;
+      }
+      caf::anon_send(*supervisor, actors::dispatch_atom::value,
+                     std::move(event));
+      ++dispatched;
+    });
+    if (!s.ok())
+      throw std::runtime_error("inbox scan failed: " + s.message());
+    metrics.inbox_added(dispatched + orphaned);
+    if (orphaned > 0)
+      spdlog::warn("{} inbox events belong to tenants no longer configured; "
+                   "kept in the inbox",
+                   orphaned);
+    spdlog::info("inbox: {} events dispatched again", dispatched);
+  }
+
+  net::router make_routes() {
+    net::router routes;
+    webhooks = std::make_unique<net::webhook_endpoint>(
+        net::signature_verifier{config.webhook.auth,
+                                secret_values(config.webhook)},
+        metrics,
+        [this](domain::webhook_event&& event, net::ingest_done done) {
+          caf::anon_send(ingress, actors::submit_atom::value,
+                         actors::ingress_request{std::move(event),
+                                                 std::move(done)});
+        },
+        config.webhook.max_pending_acks);
+    routes.add("POST", net::webhook_endpoint::path,
+               [this](net::http_request&& r, net::responder respond) {
+                 webhooks->handle(std::move(r), std::move(respond));
+               });
+    routes.add("GET", "/healthz", [](net::http_request&&, net::responder r) {
+      r(net::json_ok(R"({"status":"ok"})"));
+    });
+    routes.add("GET", "/readyz", [this](net::http_request&&, net::responder r) {
+      r(readiness());
+    });
+    routes.add("GET", "/metrics", [this](net::http_request&&, net::responder r) {
+      r({200, "text/plain; version=0.0.4", metrics.render(), {}});
+    });
+    return routes;
+  }
+
+  net::http_response readiness() {
+    bool ready = store && ingress && !stopped;
+    if (!ready)
+      return net::json_error(503, "not_ready", "the service is stopping");
+    return net::json_ok(R"({"status":"ready","store":"open","tenants":)" +
+                        std::to_string(config.tenants.size()) + "}");
+  }
+
+  void start() {
+    spawn_actors();
+    redispatch_inbox();
+    server = std::make_unique<net::http_server>(server_options(config.server),
+                                                make_routes());
+    server->start();
+    spdlog::info("started listen={}:{} tenants={} store={} fsync={}",
+                 config.server.listen.host, server->bound_port(),
+                 config.tenants.size(), config.storage.path,
+                 config.storage.fsync);
+  }
+
+  void stop() {
+    if (stopped)
+      return;
+    stopped = true;
+    spdlog::info("stopping: no new connections");
+    server->stop_accepting();
+    auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+    while (server->in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    server->stop();
+
+    {
+      // Commit whatever the ingress still holds, then let it go.
+      caf::scoped_actor self{system};
+      self->request(ingress, caf::infinite, actors::shutdown_atom::value)
+          .receive([] {}, [](caf::error&) {});
+    }
+    for (auto& supervisor : tenants.all())
+      caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+    system.await_all_actors_done();
+    spdlog::info("stopped: inbox={} (applied on next start)",
+                 metrics.inbox_depth());
+  }
+};
+
+service::service(const config::service_config& config)
+    : impl_(std::make_unique<impl>(config)) {
+  impl_->start();
+}
+
+service::~service() {
+  if (impl_)
+    stop();
+}
+
+void service::wait_for_stop_signal() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("received {}", received == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+void service::stop() { impl_->stop(); }
+
+} // namespace introvy::apps

@@ -1,0 +1,129 @@
+// The service's configuration: one TOML file, loaded and validated once at
+// start-up. Secrets are written in the file as references ("env:NAME" or
+// "file:PATH") and resolved while loading; their values never reach a log.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace introvy::config {
+
+// Defaults, each overridable by the key named beside it.
+inline constexpr std::size_t default_max_body_bytes = 64 * 1024; // server.max_body_bytes
+inline constexpr std::chrono::milliseconds default_header_timeout{5'000};
+inline constexpr std::chrono::milliseconds default_body_timeout{10'000};
+inline constexpr std::chrono::milliseconds default_keep_alive_timeout{60'000};
+inline constexpr std::chrono::hours default_dedup_retention{24 * 30};
+inline constexpr std::chrono::milliseconds default_candidate_idle{60'000};
+inline constexpr std::size_t default_max_pending_acks = 10'000;
+
+/// A secret as written in the file (the reference) and as resolved (the
+/// value). Only the reference may ever be printed.
+struct secret {
+  std::string reference;
+  std::string value;
+};
+
+enum class webhook_auth {
+  shared_secret,      // X-Payload-Signature holds the secret itself
+  hmac_sha256_hex,    // X-Payload-Signature: hex HMAC-SHA256 of the raw body
+  hmac_sha256_base64, // X-Payload-Signature: base64 HMAC-SHA256 of the body
+  api_key,            // X-api-key holds the secret itself
+};
+
+struct endpoint {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+};
+
+struct server_config {
+  endpoint listen;                                     // server.listen
+  std::string public_url = "http://127.0.0.1:8080";    // server.public_url
+  std::size_t max_body_bytes = default_max_body_bytes; // server.max_body_bytes
+  std::chrono::milliseconds header_timeout = default_header_timeout;
+  std::chrono::milliseconds body_timeout = default_body_timeout;
+  std::chrono::milliseconds keep_alive_timeout = default_keep_alive_timeout;
+  unsigned io_threads = 1; // server.io_threads
+};
+
+struct storage_config {
+  std::string path = "var/introvy"; // storage.path
+  bool fsync = true;                // storage.fsync
+  std::chrono::hours dedup_retention = default_dedup_retention;
+  // storage.dedup_retention_days
+};
+
+struct webhook_config {
+  webhook_auth auth = webhook_auth::shared_secret; // webhook.auth
+  std::vector<secret> secrets; // webhook.secrets, at least one
+  std::size_t max_pending_acks = default_max_pending_acks;
+  // webhook.max_pending_acks: accepted requests waiting for the durable write;
+  // beyond it the endpoint answers 503 rather than queueing without bound.
+};
+
+struct avionte_config {
+  std::string base_url = "https://api.avionte.com"; // avionte.base_url
+  std::optional<secret> api_key;                    // avionte.api_key
+  std::string client_id;                            // avionte.client_id
+  std::optional<secret> client_secret;              // avionte.client_secret
+};
+
+struct tenant_config {
+  std::int64_t front_office_tenant_id = 0; // required, unique, > 0
+  std::string org;                         // required
+  std::string tenant;                      // Avionté's short code, required
+  double requests_per_second = 4;          // > 0
+  // [tenant.stages]: stage name -> workflow names; an empty list means "no
+  // action". Validated against the known workflow names.
+  std::map<std::string, std::vector<std::string>> stages;
+};
+
+struct actors_config {
+  unsigned scheduler_threads = 2; // actors.scheduler_threads
+  std::chrono::milliseconds candidate_idle_timeout = default_candidate_idle;
+  // actors.candidate_idle_timeout_ms
+};
+
+struct service_config {
+  std::string source; // the file it was loaded from, for messages
+  std::string log_level = "info"; // log.level: trace|debug|info|warn|error
+  server_config server;
+  storage_config storage;
+  webhook_config webhook;
+  avionte_config avionte;
+  actors_config actors;
+  std::vector<tenant_config> tenants;
+
+  /// The tenant with this FrontOfficeTenantId, or nullptr.
+  const tenant_config* find_tenant(std::int64_t front_office_tenant_id) const;
+};
+
+/// Thrown by the loaders. what() reads "FILE:LINE:COLUMN: KEY: problem" (line
+/// and column when the TOML parser or node knows them).
+class config_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Loads, resolves secrets in and validates a configuration file.
+service_config load_file(const std::string& path);
+
+/// Same, from text; `source` names it in error messages.
+service_config load_string(const std::string& text, const std::string& source);
+
+/// "127.0.0.1:8080" -> endpoint; throws std::invalid_argument.
+endpoint parse_endpoint(const std::string& text);
+
+/// The names accepted in [tenant.stages] lists.
+const std::vector<std::string>& workflow_names();
+
+/// "shared-secret" etc. -> webhook_auth.
+std::optional<webhook_auth> parse_webhook_auth(const std::string& text);
+
+} // namespace introvy::config

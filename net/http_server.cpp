@@ -1,0 +1,325 @@
+#include "net/http_server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <array>
+#include <mutex>
+#include <optional>
+#include <spdlog/spdlog.h>
+#include <thread>
+#include <vector>
+
+namespace introvy::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::shared_ptr<spdlog::logger> logger() {
+  static auto log = [] {
+    auto existing = spdlog::get("net");
+    return existing ? existing : spdlog::default_logger()->clone("net");
+  }();
+  return log;
+}
+
+std::string_view to_std(beast::string_view s) { return {s.data(), s.size()}; }
+
+// How long a response may take to leave before the connection is dropped.
+constexpr std::chrono::seconds write_timeout{10};
+// How long, and how much, a refused client may keep sending before we close.
+constexpr std::chrono::seconds linger_timeout{2};
+constexpr std::size_t linger_max_bytes = 1 << 20;
+
+struct shared_state {
+  http_server_options options;
+  router routes;
+  std::atomic<std::size_t> in_flight{0};
+};
+
+http_request to_request(http::request<http::string_body>&& message,
+                        const tcp::endpoint& remote) {
+  http_request request;
+  request.method = std::string{message.method_string()};
+  request.target = std::string{message.target()};
+  request.path = request.target.substr(0, request.target.find('?'));
+  for (const auto& field : message)
+    request.headers.emplace_back(std::string{field.name_string()},
+                                 std::string{field.value()});
+  request.body = std::move(message.body());
+  request.remote_address = remote.address().to_string();
+  request.received_at = std::chrono::steady_clock::now();
+  return request;
+}
+
+// One connection: read a header, decide, read the body, hand over, write
+// the answer, and loop while the client keeps the connection alive.
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket&& socket, std::shared_ptr<shared_state> state)
+      : stream_(std::move(socket)), state_(std::move(state)) {}
+
+  void run() {
+    // Start on the connection's strand: every handler of it runs there.
+    asio::dispatch(stream_.get_executor(),
+                   [self = shared_from_this()] { self->do_read_header(); });
+  }
+
+private:
+  void do_read_header() {
+    parser_.emplace();
+    parser_->body_limit(state_->options.max_body_bytes);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(first_request_ ? state_->options.header_timeout
+                                         : state_->options.keep_alive_timeout);
+    // The capture keeps the session alive until the read completes.
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          self->on_read_header(ec);
+        });
+  }
+
+  void on_read_header(beast::error_code ec) {
+    first_request_ = false;
+    if (ec == beast::error::timeout && buffer_.size() > 0)
+      return refuse(json_error(408, "timeout", "request header too slow"));
+    if (ec)
+      return close();
+
+    auto& header = parser_->get();
+    remote_keep_alive_ = header.keep_alive();
+    auto target = to_std(header.target());
+    auto path = target.substr(0, target.find('?'));
+    auto match = state_->routes.find(to_std(header.method_string()), path);
+    if (!match.handler)
+      return refuse(std::move(*match.refusal));
+    handler_ = match.handler;
+
+    auto length = parser_->content_length();
+    if (length && *length > state_->options.max_body_bytes)
+      return refuse(json_error(413, "payload_too_large",
+                               "the body exceeds " +
+                                   std::to_string(
+                                       state_->options.max_body_bytes) +
+                                   " bytes"));
+    if (iequals(to_std(header[http::field::expect]), "100-continue"))
+      return do_continue();
+    do_read_body();
+  }
+
+  // A client that asked before sending its body is told to go on.
+  void do_continue() {
+    auto message = std::make_shared<http::response<http::empty_body>>(
+        http::status::continue_, 11);
+    stream_.expires_after(write_timeout);
+    http::async_write(stream_, *message,
+                      [self = shared_from_this(), message](beast::error_code ec,
+                                                           std::size_t) {
+                        if (ec)
+                          return self->close();
+                        self->do_read_body();
+                      });
+  }
+
+  void do_read_body() {
+    stream_.expires_after(state_->options.body_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec,
+                                                 std::size_t) {
+                       self->on_read_body(ec);
+                     });
+  }
+
+  void on_read_body(beast::error_code ec) {
+    if (ec == http::error::body_limit)
+      return refuse(json_error(413, "payload_too_large",
+                               "the body exceeds the limit"));
+    if (ec == beast::error::timeout)
+      return refuse(json_error(408, "timeout", "request body too slow"));
+    if (ec)
+      return close();
+
+    stream_.expires_never();
+    auto request = to_request(parser_->release(), remote_endpoint());
+    state_->in_flight.fetch_add(1);
+    (*handler_)(std::move(request), make_responder());
+  }
+
+  responder make_responder() {
+    // The responder may run on any thread: hop back onto the strand. The
+    // captured pointer keeps the session alive until the answer is sent.
+    return [self = shared_from_this()](http_response response) {
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response)]() mutable {
+                   self->state_->in_flight.fetch_sub(1);
+                   self->do_write(std::move(response), false);
+                 });
+    };
+  }
+
+  void refuse(http_response response) { do_write(std::move(response), true); }
+
+  void do_write(http_response response, bool close_after) {
+    auto message = std::make_shared<http::response<http::string_body>>();
+    message->version(11);
+    message->result(response.status);
+    message->set(http::field::server, "introvy");
+    message->set(http::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers)
+      message->set(name, value);
+    message->body() = std::move(response.body);
+    bool keep = !close_after && remote_keep_alive_;
+    message->keep_alive(keep);
+    message->prepare_payload();
+
+    stream_.expires_after(write_timeout);
+    http::async_write(stream_, *message,
+                      [self = shared_from_this(), message,
+                       keep](beast::error_code ec, std::size_t) {
+                        self->on_write(ec, keep);
+                      });
+  }
+
+  void on_write(beast::error_code ec, bool keep) {
+    if (ec)
+      return close();
+    if (!keep)
+      return linger();
+    do_read_header();
+  }
+
+  // A refused client may still be sending its body; closing with unread
+  // bytes makes the kernel reset the connection, and the client may never
+  // see our answer. So half-close, then read and discard for a short while.
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(linger_timeout);
+    do_discard();
+  }
+
+  void do_discard() {
+    stream_.async_read_some(
+        asio::buffer(discard_),
+        [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+          self->discarded_ += n;
+          if (ec || self->discarded_ > linger_max_bytes)
+            return self->close();
+          self->do_discard();
+        });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  tcp::endpoint remote_endpoint() {
+    beast::error_code ec;
+    auto endpoint = stream_.socket().remote_endpoint(ec);
+    return ec ? tcp::endpoint{} : endpoint;
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<shared_state> state_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  const request_handler* handler_ = nullptr;
+  std::array<char, 4096> discard_{};
+  std::size_t discarded_ = 0;
+  bool first_request_ = true;
+  bool remote_keep_alive_ = true;
+};
+
+} // namespace
+
+struct http_server::impl {
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::shared_ptr<shared_state> state;
+  std::vector<std::thread> threads;
+  std::once_flag stopped;
+
+  void do_accept() {
+    acceptor.async_accept(
+        asio::make_strand(io), [this](beast::error_code ec, tcp::socket s) {
+          if (ec == asio::error::operation_aborted || !acceptor.is_open())
+            return;
+          if (!ec) {
+            s.set_option(tcp::no_delay(true), ec);
+            std::make_shared<session>(std::move(s), state)->run();
+          } else {
+            logger()->warn("accept failed: {}", ec.message());
+          }
+          do_accept();
+        });
+  }
+};
+
+http_server::http_server(http_server_options options, router routes)
+    : impl_(std::make_unique<impl>()) {
+  impl_->state = std::make_shared<shared_state>();
+  impl_->state->options = options;
+  impl_->state->routes = std::move(routes);
+
+  beast::error_code ec;
+  auto address = asio::ip::make_address(options.host, ec);
+  if (ec)
+    throw std::runtime_error("invalid listen address " + options.host);
+  tcp::endpoint endpoint{address, options.port};
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec)
+    acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec)
+    acceptor.bind(endpoint, ec);
+  if (!ec)
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw std::runtime_error("cannot listen on " + options.host + ":" +
+                             std::to_string(options.port) + ": " +
+                             ec.message());
+}
+
+http_server::~http_server() { stop(); }
+
+void http_server::start() {
+  impl_->do_accept();
+  auto count = std::max(1u, impl_->state->options.io_threads);
+  for (unsigned i = 0; i < count; ++i)
+    impl_->threads.emplace_back([this] { impl_->io.run(); });
+}
+
+std::uint16_t http_server::bound_port() const {
+  beast::error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void http_server::stop_accepting() {
+  asio::post(impl_->io, [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+}
+
+std::size_t http_server::in_flight() const {
+  return impl_->state->in_flight.load();
+}
+
+void http_server::stop() {
+  std::call_once(impl_->stopped, [this] {
+    impl_->io.stop();
+    for (auto& t : impl_->threads)
+      if (t.joinable())
+        t.join();
+  });
+}
+
+} // namespace introvy::net

@@ -1,0 +1,57 @@
+// The HTTP/1.1 server: accepts on one address, reads each request with a
+// header and a body deadline, refuses unknown routes and oversized bodies
+// before reading them, and hands complete requests to the router's handlers.
+//
+// Threads: `io_threads` threads run the connections; handlers are called on
+// them and must not block (hand work to an actor and answer through the
+// responder, from any thread).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "net/router.hpp"
+
+namespace introvy::net {
+
+struct http_server_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0; // 0: the kernel picks one; see bound_port()
+  std::size_t max_body_bytes = 64 * 1024;
+  std::chrono::milliseconds header_timeout{5'000};
+  std::chrono::milliseconds body_timeout{10'000};
+  std::chrono::milliseconds keep_alive_timeout{60'000};
+  unsigned io_threads = 1;
+};
+
+class http_server {
+public:
+  /// Binds and listens; throws std::runtime_error naming the address when
+  /// it cannot. Serving starts with start().
+  http_server(http_server_options options, router routes);
+  ~http_server();
+
+  void start();
+
+  /// The port actually bound (useful with port 0).
+  std::uint16_t bound_port() const;
+
+  /// Stops accepting new connections; open ones keep being served.
+  void stop_accepting();
+
+  /// Requests handed to a handler whose response is not yet written.
+  std::size_t in_flight() const;
+
+  /// Closes every connection and joins the threads. Idempotent.
+  void stop();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace introvy::net

@@ -1,0 +1,41 @@
+// Key and value encodings of the store's column families. Integers are
+// big-endian so that RocksDB's byte order is numeric order.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "domain/webhook_event.hpp"
+
+namespace introvy::storage {
+
+/// events, inbox, quarantine: the 8-byte sequence number.
+std::string sequence_key(std::uint64_t seq);
+std::optional<std::uint64_t> decode_sequence_key(std::string_view key);
+
+/// dedup: tenant (8 bytes) + CorrelationId in lower case (GUIDs are
+/// case-insensitive, and a retry must match however it is spelled).
+std::string dedup_key(std::int64_t tenant_id, std::string_view correlation_id);
+
+/// candidates: tenant (8 bytes) + the candidate key ("talent:42").
+std::string candidate_key(std::int64_t tenant_id, std::string_view key);
+
+/// The dedup record: when the original arrived, its body's fingerprint and
+/// where it sits in the log. Fixed 24 bytes.
+struct dedup_record {
+  std::int64_t received_at_ms = 0;
+  std::uint64_t fingerprint = 0;
+  std::uint64_t seq = 0;
+};
+std::string encode_dedup(const dedup_record& record);
+std::optional<dedup_record> decode_dedup(std::string_view value);
+
+/// An event-log entry: everything needed to dispatch it again after a
+/// restart, and the exact body for export and replay.
+std::string encode_event(const domain::webhook_event& event);
+std::optional<domain::webhook_event> decode_event(std::uint64_t seq,
+                                                  std::string_view value);
+
+} // namespace introvy::storage

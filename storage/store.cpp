@@ -1,0 +1,300 @@
+#include "storage/store.hpp"
+
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+#include <stdexcept>
+
+namespace introvy::storage {
+namespace {
+
+// Memory bounds: all memtables together, and the shared block cache.
+constexpr std::size_t write_buffer_budget = 64 << 20;
+constexpr std::size_t block_cache_bytes = 32 << 20;
+constexpr std::uint64_t max_wal_bytes = 64 << 20;
+
+const std::vector<std::string>& family_names() {
+  static const std::vector<std::string> names = {
+      rocksdb::kDefaultColumnFamilyName,
+      "events",
+      "dedup",
+      "inbox",
+      "quarantine",
+      "candidates",
+      "workflows",
+      "links",
+      "outbox",
+      "deadletter",
+      "meta"};
+  return names;
+}
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Drops dedup records older than the retention during compaction, so the
+// dedup family does not grow forever.
+class dedup_expiry : public rocksdb::CompactionFilter {
+public:
+  explicit dedup_expiry(std::chrono::hours retention)
+      : retention_ms_(
+            std::chrono::duration_cast<std::chrono::milliseconds>(retention)
+                .count()) {}
+
+  bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value,
+              std::string*, bool*) const override {
+    auto record = decode_dedup({value.data(), value.size()});
+    return record && record->received_at_ms < now_ms() - retention_ms_;
+  }
+
+  const char* Name() const override { return "introvy.dedup_expiry"; }
+
+private:
+  std::int64_t retention_ms_;
+};
+
+status translate(const rocksdb::Status& s, const char* what) {
+  if (s.ok())
+    return status::success();
+  return status::failure(std::string{what} + ": " + s.ToString());
+}
+
+rocksdb::ColumnFamilyOptions family_options(
+    const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache,
+    const rocksdb::CompactionFilter* dedup_filter) {
+  rocksdb::ColumnFamilyOptions options;
+  options.write_buffer_size = 16 << 20;
+  options.max_write_buffer_number = 2;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  // Point lookups (dedup, candidates) mostly miss on fresh keys: a Bloom
+  // filter answers those without reading blocks.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  if (name == "dedup")
+    options.compaction_filter = dedup_filter;
+  return options;
+}
+
+} // namespace
+
+std::unique_ptr<store> store::open(const store_options& options) {
+  std::unique_ptr<store> self{new store()};
+  self->options_ = options;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.db_write_buffer_size = write_buffer_budget;
+  db_options.max_total_wal_size = max_wal_bytes;
+  db_options.max_background_jobs = 2;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 3;
+
+  auto cache = rocksdb::NewLRUCache(block_cache_bytes);
+  auto filter = std::make_unique<dedup_expiry>(options.dedup_retention);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : family_names())
+    descriptors.emplace_back(name, family_options(name, cache, filter.get()));
+  self->filter_ = std::move(filter);
+
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, options.path, descriptors,
+                                         &self->handles_, &db)
+          : rocksdb::DB::Open(db_options, options.path, descriptors,
+                              &self->handles_, &db);
+  if (!s.ok())
+    throw std::runtime_error("cannot open store at " + options.path + ": " +
+                             s.ToString());
+  self->db_.reset(db);
+  self->names_ = family_names();
+  self->recover_counters();
+  return self;
+}
+
+store::~store() {
+  if (!db_)
+    return;
+  for (auto* handle : handles_)
+    db_->DestroyColumnFamilyHandle(handle);
+  db_->Close();
+}
+
+rocksdb::ColumnFamilyHandle* store::family(const std::string& name) const {
+  for (std::size_t i = 0; i < names_.size(); ++i)
+    if (names_[i] == name)
+      return handles_[i];
+  throw std::logic_error("unknown column family " + name);
+}
+
+void store::recover_counters() {
+  // The next sequence follows the highest one in the log or the quarantine.
+  std::uint64_t last = 0;
+  for (const char* name : {"events", "quarantine"}) {
+    std::unique_ptr<rocksdb::Iterator> it{
+        db_->NewIterator(rocksdb::ReadOptions{}, family(name))};
+    it->SeekToLast();
+    if (it->Valid())
+      if (auto seq = decode_sequence_key(it->key().ToStringView()))
+        last = std::max(last, *seq);
+  }
+  next_seq_.store(last + 1);
+
+  std::uint64_t depth = 0;
+  std::unique_ptr<rocksdb::Iterator> it{
+      db_->NewIterator(rocksdb::ReadOptions{}, family("inbox"))};
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    ++depth;
+  inbox_at_open_ = depth;
+}
+
+status store::write(rocksdb::WriteBatch& batch, bool sync) {
+  rocksdb::WriteOptions options;
+  options.sync = sync;
+  return translate(db_->Write(options, &batch), "write");
+}
+
+status store::find_dedup(std::int64_t tenant_id,
+                         const std::string& correlation_id,
+                         std::optional<dedup_record>& found) {
+  found.reset();
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions{}, family("dedup"),
+                    dedup_key(tenant_id, correlation_id), &value);
+  if (s.IsNotFound())
+    return status::success();
+  if (!s.ok())
+    return translate(s, "dedup lookup");
+  auto record = decode_dedup(value);
+  auto retention_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          options_.dedup_retention)
+          .count();
+  if (record && record->received_at_ms >= now_ms() - retention_ms)
+    found = record;
+  return status::success();
+}
+
+status store::commit_webhooks(std::vector<domain::webhook_event>& accepted,
+                              std::vector<domain::webhook_event>& quarantined) {
+  rocksdb::WriteBatch batch;
+  auto* events = family("events");
+  auto* inbox = family("inbox");
+  auto* aside = family("quarantine");
+  auto* dedup = family("dedup");
+
+  auto record_dedup = [&](const domain::webhook_event& e) {
+    dedup_record record{e.received_at_ms, domain::body_fingerprint(e.body),
+                        e.seq};
+    batch.Put(dedup, dedup_key(e.tenant_id, e.correlation_id),
+              encode_dedup(record));
+  };
+  for (auto& e : accepted) {
+    e.seq = next_seq_.fetch_add(1);
+    auto key = sequence_key(e.seq);
+    batch.Put(events, key, encode_event(e));
+    batch.Put(inbox, key, rocksdb::Slice{});
+    record_dedup(e);
+  }
+  for (auto& e : quarantined) {
+    e.seq = next_seq_.fetch_add(1);
+    batch.Put(aside, sequence_key(e.seq), encode_event(e));
+    record_dedup(e);
+  }
+  return write(batch, options_.fsync);
+}
+
+status store::load_candidate(std::int64_t tenant_id, const std::string& key,
+                             std::optional<std::string>& record) {
+  record.reset();
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions{}, family("candidates"),
+                    candidate_key(tenant_id, key), &value);
+  if (s.IsNotFound())
+    return status::success();
+  if (!s.ok())
+    return translate(s, "candidate lookup");
+  record = std::move(value);
+  return status::success();
+}
+
+status store::save_candidate(std::int64_t tenant_id, const std::string& key,
+                             const std::string& record, std::uint64_t seq) {
+  rocksdb::WriteBatch batch;
+  batch.Put(family("candidates"), candidate_key(tenant_id, key), record);
+  batch.Delete(family("inbox"), sequence_key(seq));
+  // Not synced: the inbox entry and the outcome leave together, so after a
+  // power loss both are back and the event is simply applied again.
+  return write(batch, false);
+}
+
+status store::complete_inbox(std::uint64_t seq) {
+  rocksdb::WriteBatch batch;
+  batch.Delete(family("inbox"), sequence_key(seq));
+  return write(batch, false);
+}
+
+status store::for_each_inbox(
+    const std::function<void(domain::webhook_event&&)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it{
+      db_->NewIterator(rocksdb::ReadOptions{}, family("inbox"))};
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string value;
+    auto key = it->key().ToString();
+    auto s = db_->Get(rocksdb::ReadOptions{}, family("events"), key, &value);
+    auto seq = decode_sequence_key(key);
+    if (!s.ok() || !seq)
+      return status::failure("inbox entry without its event in the log");
+    auto event = decode_event(*seq, value);
+    if (!event)
+      return status::failure("undecodable event in the log at sequence " +
+                             std::to_string(*seq));
+    visit(std::move(*event));
+  }
+  return translate(it->status(), "inbox scan");
+}
+
+status store::release_quarantine(
+    const std::function<bool(std::int64_t)>& onboarded, std::size_t& released) {
+  released = 0;
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it{
+      db_->NewIterator(rocksdb::ReadOptions{}, family("quarantine"))};
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto seq = decode_sequence_key(it->key().ToStringView());
+    auto event =
+        seq ? decode_event(*seq, it->value().ToStringView()) : std::nullopt;
+    if (!event || !onboarded(event->tenant_id))
+      continue;
+    batch.Put(family("events"), it->key(), it->value());
+    batch.Put(family("inbox"), it->key(), rocksdb::Slice{});
+    batch.Delete(family("quarantine"), it->key());
+    ++released;
+  }
+  if (auto s = translate(it->status(), "quarantine scan"); !s.ok())
+    return s;
+  if (released == 0)
+    return status::success();
+  inbox_at_open_ += released;
+  return write(batch, true);
+}
+
+status store::for_each(
+    const std::string& name,
+    const std::function<void(const std::string&, const std::string&)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it{
+      db_->NewIterator(rocksdb::ReadOptions{}, family(name))};
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    visit(it->key().ToString(), it->value().ToString());
+  return translate(it->status(), "scan");
+}
+
+} // namespace introvy::storage

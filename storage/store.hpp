@@ -1,0 +1,110 @@
+// The RocksDB store: the only place that sees rocksdb:: types. Column
+// families: events (the append-only log), dedup, inbox, quarantine,
+// candidates, workflows, links, outbox, deadletter, meta.
+//
+// Thread safety: every member may be called from any thread at once; RocksDB
+// groups concurrent writes, so concurrent synced writes share one fsync.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/webhook_event.hpp"
+#include "storage/keys.hpp"
+#include "storage/status.hpp"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class WriteBatch;
+class CompactionFilter;
+} // namespace rocksdb
+
+namespace introvy::storage {
+
+struct store_options {
+  std::string path;
+  bool fsync = true; // sync the write-ahead log before a write returns
+  std::chrono::hours dedup_retention{24 * 30};
+  bool read_only = false; // for inspection tools beside a running service
+};
+
+class store {
+public:
+  /// Opens (creating if needed) the store. Throws std::runtime_error with
+  /// the path and RocksDB's reason when it cannot: start-up only.
+  static std::unique_ptr<store> open(const store_options& options);
+  ~store();
+
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+
+  // --- ingress -----------------------------------------------------------
+
+  /// The dedup record of (tenant, CorrelationId), if one younger than the
+  /// retention exists.
+  status find_dedup(std::int64_t tenant_id, const std::string& correlation_id,
+                    std::optional<dedup_record>& found);
+
+  /// In one atomic write: assigns each event its sequence number, appends
+  /// `accepted` to the event log and the inbox, sets `quarantined` aside,
+  /// and records a dedup key for all of them. Synced when options.fsync.
+  status commit_webhooks(std::vector<domain::webhook_event>& accepted,
+                         std::vector<domain::webhook_event>& quarantined);
+
+  // --- candidates --------------------------------------------------------
+
+  status load_candidate(std::int64_t tenant_id, const std::string& key,
+                        std::optional<std::string>& record);
+
+  /// Saves a candidate's record and removes the event `seq` from the inbox,
+  /// in one write: an event leaves the inbox exactly when its outcome is
+  /// stored.
+  status save_candidate(std::int64_t tenant_id, const std::string& key,
+                        const std::string& record, std::uint64_t seq);
+
+  /// Removes an event from the inbox without an outcome to store.
+  status complete_inbox(std::uint64_t seq);
+
+  // --- start-up and inspection -------------------------------------------
+
+  /// Calls `visit` for every event still in the inbox, in log order.
+  status for_each_inbox(
+      const std::function<void(domain::webhook_event&&)>& visit);
+
+  /// Moves every quarantined event whose tenant `onboarded` accepts into
+  /// the event log and the inbox, keeping its sequence number.
+  status release_quarantine(const std::function<bool(std::int64_t)>& onboarded,
+                            std::size_t& released);
+
+  /// Calls `visit` with every entry of a column family ("events",
+  /// "quarantine", "inbox", "candidates", "dedup"), raw key and value.
+  status for_each(const std::string& family,
+                  const std::function<void(const std::string& key,
+                                           const std::string& value)>& visit);
+
+  std::uint64_t inbox_depth_at_open() const { return inbox_at_open_; }
+  std::uint64_t last_sequence() const { return next_seq_.load() - 1; }
+
+private:
+  store() = default;
+  rocksdb::ColumnFamilyHandle* family(const std::string& name) const;
+  status write(rocksdb::WriteBatch& batch, bool sync);
+  void recover_counters();
+
+  store_options options_;
+  std::unique_ptr<rocksdb::CompactionFilter> filter_; // outlives db_
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::vector<std::string> names_;
+  std::atomic<std::uint64_t> next_seq_{1};
+  std::uint64_t inbox_at_open_ = 0;
+};
+
+} // namespace introvy::storage

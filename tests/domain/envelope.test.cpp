@@ -1,0 +1,114 @@
+#include <catch2/catch.hpp>
+
+#include "domain/candidate_state.hpp"
+#include "domain/envelope.hpp"
+
+using namespace introvy::domain;
+
+namespace {
+
+const char* sample =
+    R"({"EventName":"job_pipeline_talent_updated","FrontOfficeTenantId":6,)"
+    R"("Resource":"{\"PipelineId\":555001,\"CorrelationId\":\"7d4f\"}",)"
+    R"("ResourceModelType":"Avionte.JobPipelineResourceModel",)"
+    R"("CorrelationId":"7d4f2a10-1111-4c2b-9a77-2f5e0b7c9d01"})";
+
+template <class T>
+const envelope_error& error_of(const parse_result<T>& r) {
+  REQUIRE(std::holds_alternative<envelope_error>(r));
+  return std::get<envelope_error>(r);
+}
+
+} // namespace
+
+TEST_CASE("a well-formed envelope is parsed with its Resource as text") {
+  auto result = parse_envelope(sample);
+  REQUIRE(std::holds_alternative<envelope>(result));
+  auto& e = std::get<envelope>(result);
+  CHECK(e.event_name == "job_pipeline_talent_updated");
+  CHECK(e.front_office_tenant_id == 6);
+  CHECK(e.correlation_id == "7d4f2a10-1111-4c2b-9a77-2f5e0b7c9d01");
+  auto resource = parse_pipeline_resource(e.resource_json);
+  REQUIRE(std::holds_alternative<pipeline_resource>(resource));
+  CHECK(std::get<pipeline_resource>(resource).pipeline_id == 555001);
+  CHECK_FALSE(std::get<pipeline_resource>(resource).talent_id);
+}
+
+TEST_CASE("envelope keys are read whatever their case") {
+  auto result = parse_envelope(
+      R"({"eventname":"X","frontofficetenantid":"7","resource":{"PIPELINEID":1},)"
+      R"("correlationid":"c"})");
+  REQUIRE(std::holds_alternative<envelope>(result));
+  auto& e = std::get<envelope>(result);
+  CHECK(e.front_office_tenant_id == 7);
+  auto resource = parse_pipeline_resource(e.resource_json);
+  CHECK(std::get<pipeline_resource>(resource).pipeline_id == 1);
+}
+
+TEST_CASE("a Resource may carry TalentId and JobId, spelled either way") {
+  auto r = parse_pipeline_resource(
+      R"({"PipelineID":"12","TalentId":34,"JobID":56})");
+  auto& p = std::get<pipeline_resource>(r);
+  CHECK(p.pipeline_id == 12);
+  CHECK(p.talent_id == 34);
+  CHECK(p.job_id == 56);
+}
+
+TEST_CASE("each missing or mistyped field is named in the error") {
+  CHECK(error_of(parse_envelope("not json")).field == "body");
+  CHECK(error_of(parse_envelope("[1]")).field == "body");
+  CHECK(error_of(parse_envelope(R"({"FrontOfficeTenantId":6})")).field ==
+        "EventName");
+  CHECK(error_of(parse_envelope(R"({"EventName":"x"})")).field ==
+        "FrontOfficeTenantId");
+  CHECK(error_of(parse_envelope(
+                     R"({"EventName":"x","FrontOfficeTenantId":"six"})"))
+            .field == "FrontOfficeTenantId");
+  CHECK(error_of(parse_envelope(
+                     R"({"EventName":"x","FrontOfficeTenantId":6,"Resource":"{}"})"))
+            .field == "CorrelationId");
+  CHECK(error_of(parse_envelope(R"({"EventName":"x","FrontOfficeTenantId":6,)"
+                                R"("CorrelationId":"c","Resource":5})"))
+            .field == "Resource");
+  auto& message = error_of(parse_envelope(R"({"EventName":5})")).message;
+  CHECK(message.find("EventName") != std::string::npos);
+}
+
+TEST_CASE("a Resource that is not JSON or lacks PipelineId is refused") {
+  CHECK(error_of(parse_pipeline_resource("{nope")).field == "Resource");
+  CHECK(error_of(parse_pipeline_resource(R"({"TalentId":1})")).field ==
+        "Resource.PipelineId");
+  CHECK(error_of(parse_pipeline_resource(R"({"PipelineId":-3})")).field ==
+        "Resource.PipelineId");
+}
+
+TEST_CASE("subscribed event names compare without regard to case") {
+  CHECK(is_subscribed_event("job_pipeline_talent_added"));
+  CHECK(is_subscribed_event("Job_Pipeline_Talent_Updated"));
+  CHECK_FALSE(is_subscribed_event("talent_updated"));
+  CHECK(canonical_event_name("JOB_PIPELINE_TALENT_ADDED") ==
+        "job_pipeline_talent_added");
+}
+
+TEST_CASE("a body's fingerprint changes with any byte") {
+  CHECK(body_fingerprint("abc") == body_fingerprint("abc"));
+  CHECK(body_fingerprint("abc") != body_fingerprint("abd"));
+}
+
+TEST_CASE("a candidate applies an event once and keeps its history") {
+  candidate_state state;
+  webhook_event e;
+  e.seq = 5;
+  e.correlation_id = "c1";
+  CHECK(state.apply(e, 100));
+  CHECK_FALSE(state.apply(e, 200));
+  e.seq = 3;
+  CHECK_FALSE(state.apply(e, 300));
+  e.seq = 9;
+  CHECK(state.apply(e, 400));
+  auto copy = candidate_state::from_json(state.to_json());
+  CHECK(copy.events_applied() == 2);
+  CHECK(copy.last_seq() == 9);
+  CHECK(copy.history().front().correlation_id == "c1");
+  CHECK_THROWS_AS(candidate_state::from_json("{}"), std::invalid_argument);
+}

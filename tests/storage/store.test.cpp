@@ -1,0 +1,162 @@
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <random>
+
+#include "storage/keys.hpp"
+#include "storage/store.hpp"
+
+using namespace introvy;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A fresh store folder, removed when the test ends.
+struct temp_store_dir {
+  fs::path path;
+  temp_store_dir() {
+    std::random_device rd;
+    path = fs::temp_directory_path() /
+           ("introvy-store-test-" + std::to_string(rd()) + std::to_string(rd()));
+  }
+  ~temp_store_dir() { fs::remove_all(path); }
+  storage::store_options options(bool read_only = false) const {
+    return {path.string(), false, std::chrono::hours{24}, read_only};
+  }
+};
+
+domain::webhook_event make_event(std::int64_t tenant, std::string cid,
+                                 std::int64_t pipeline,
+                                 std::int64_t received_at_ms = 0) {
+  domain::webhook_event e;
+  e.tenant_id = tenant;
+  e.correlation_id = std::move(cid);
+  e.event_name = "job_pipeline_talent_updated";
+  e.resource.pipeline_id = pipeline;
+  e.received_at_ms = received_at_ms != 0
+                         ? received_at_ms
+                         : std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now()
+                                   .time_since_epoch())
+                               .count();
+  e.body = "{\"body\":" + std::to_string(pipeline) + "}";
+  return e;
+}
+
+} // namespace
+
+TEST_CASE("sequence keys sort in numeric order") {
+  CHECK(storage::sequence_key(2) < storage::sequence_key(10));
+  CHECK(storage::sequence_key(255) < storage::sequence_key(256));
+  CHECK(storage::decode_sequence_key(storage::sequence_key(1234567)) ==
+        1234567u);
+  CHECK_FALSE(storage::decode_sequence_key("short"));
+}
+
+TEST_CASE("dedup keys ignore the case of the CorrelationId") {
+  CHECK(storage::dedup_key(6, "ABC-def") == storage::dedup_key(6, "abc-DEF"));
+  CHECK(storage::dedup_key(6, "abc") != storage::dedup_key(7, "abc"));
+}
+
+TEST_CASE("dedup records and events survive encoding") {
+  storage::dedup_record record{123, 456, 789};
+  auto decoded = storage::decode_dedup(storage::encode_dedup(record));
+  REQUIRE(decoded);
+  CHECK(decoded->received_at_ms == 123);
+  CHECK(decoded->fingerprint == 456);
+  CHECK(decoded->seq == 789);
+
+  auto event = make_event(6, "c", 42);
+  event.resource.talent_id = 77;
+  auto back = storage::decode_event(9, storage::encode_event(event));
+  REQUIRE(back);
+  CHECK(back->seq == 9);
+  CHECK(back->resource.talent_id == 77);
+  CHECK_FALSE(back->resource.job_id);
+  CHECK(back->body == event.body);
+}
+
+TEST_CASE("a committed webhook is logged, deduplicated and queued at once") {
+  temp_store_dir dir;
+  {
+    auto db = storage::store::open(dir.options());
+    std::vector<domain::webhook_event> accepted{make_event(6, "a", 1),
+                                                make_event(6, "b", 2)};
+    std::vector<domain::webhook_event> aside{make_event(99, "q", 3)};
+    REQUIRE(db->commit_webhooks(accepted, aside).ok());
+    CHECK(accepted[0].seq == 1);
+    CHECK(accepted[1].seq == 2);
+    CHECK(aside[0].seq == 3);
+
+    std::optional<storage::dedup_record> found;
+    REQUIRE(db->find_dedup(6, "A", found).ok());
+    CHECK(found);
+    REQUIRE(db->find_dedup(99, "q", found).ok());
+    CHECK(found);
+    REQUIRE(db->find_dedup(6, "zzz", found).ok());
+    CHECK_FALSE(found);
+  }
+
+  // Reopened: the sequence continues and the inbox is intact.
+  auto db = storage::store::open(dir.options());
+  CHECK(db->last_sequence() == 3);
+  CHECK(db->inbox_depth_at_open() == 2);
+  std::vector<std::string> ids;
+  REQUIRE(db->for_each_inbox([&](domain::webhook_event&& e) {
+                ids.push_back(e.correlation_id);
+              }).ok());
+  CHECK(ids == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("saving a candidate removes its event from the inbox") {
+  temp_store_dir dir;
+  auto db = storage::store::open(dir.options());
+  std::vector<domain::webhook_event> accepted{make_event(6, "a", 1)};
+  std::vector<domain::webhook_event> none;
+  REQUIRE(db->commit_webhooks(accepted, none).ok());
+  REQUIRE(db->save_candidate(6, "pipeline:1", "{\"x\":1}", accepted[0].seq)
+              .ok());
+  std::optional<std::string> record;
+  REQUIRE(db->load_candidate(6, "pipeline:1", record).ok());
+  CHECK(record == "{\"x\":1}");
+  std::size_t left = 0;
+  REQUIRE(db->for_each_inbox([&](domain::webhook_event&&) { ++left; }).ok());
+  CHECK(left == 0);
+}
+
+TEST_CASE("dedup records older than the retention no longer count") {
+  temp_store_dir dir;
+  auto db = storage::store::open(dir.options());
+  auto old_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch() -
+                    std::chrono::hours{48})
+                    .count();
+  std::vector<domain::webhook_event> accepted{make_event(6, "old", 1, old_ms)};
+  std::vector<domain::webhook_event> none;
+  REQUIRE(db->commit_webhooks(accepted, none).ok());
+  std::optional<storage::dedup_record> found;
+  REQUIRE(db->find_dedup(6, "old", found).ok());
+  CHECK_FALSE(found);
+}
+
+TEST_CASE("quarantined events join the inbox once their tenant is onboarded") {
+  temp_store_dir dir;
+  auto db = storage::store::open(dir.options());
+  std::vector<domain::webhook_event> none;
+  std::vector<domain::webhook_event> aside{make_event(8, "x", 1),
+                                           make_event(9, "y", 2)};
+  REQUIRE(db->commit_webhooks(none, aside).ok());
+  std::size_t released = 0;
+  REQUIRE(db->release_quarantine([](std::int64_t t) { return t == 8; },
+                                 released)
+              .ok());
+  CHECK(released == 1);
+  std::vector<std::string> inbox;
+  REQUIRE(db->for_each_inbox([&](domain::webhook_event&& e) {
+                inbox.push_back(e.correlation_id);
+              }).ok());
+  CHECK(inbox == std::vector<std::string>{"x"});
+  std::size_t still_aside = 0;
+  REQUIRE(db->for_each("quarantine", [&](auto&, auto&) { ++still_aside; })
+              .ok());
+  CHECK(still_aside == 1);
+}
