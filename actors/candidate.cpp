@@ -21,7 +21,9 @@ class candidate_record {
 public:
   candidate_record(candidate_options options, storage::store& store,
                    net::service_metrics& metrics)
-      : options_(std::move(options)), store_(store), metrics_(metrics) {}
+      : options_(std::move(options))
+      , store_(store)
+      , metrics_(metrics) {}
 
   std::uint64_t received() const { return received_; }
 
@@ -31,10 +33,10 @@ public:
       return;
 
     bool changed = state_->apply(event, wall_clock_ms());
-    auto saved = changed ? store_.save_candidate(options_.tenant_id,
-                                                 options_.key,
-                                                 state_->to_json(), event.seq)
-                         : store_.complete_inbox(event.seq);
+    auto saved = changed
+                     ? store_.save_candidate(options_.tenant_id, options_.key,
+                                             state_->to_json(), event.seq)
+                     : store_.complete_inbox(event.seq);
     if (!saved.ok()) {
       // The event stays in the inbox and is dispatched again on restart.
       logger()->error("candidate state not saved tenant={} correlation_id={} "
@@ -63,8 +65,8 @@ private:
     if (state_)
       return true;
     std::optional<std::string> stored;
-    auto loaded = store_.load_candidate(options_.tenant_id, options_.key,
-                                        stored);
+    auto loaded =
+        store_.load_candidate(options_.tenant_id, options_.key, stored);
     if (!loaded.ok()) {
       logger()->error("candidate state not loaded tenant={} "
                       "correlation_id={} candidate={}: {}",

@@ -30,7 +30,9 @@ class batch_committer {
 public:
   batch_committer(storage::store& store, net::service_metrics& metrics,
                   const tenant_directory& tenants)
-      : store_(store), metrics_(metrics), tenants_(tenants) {}
+      : store_(store)
+      , metrics_(metrics)
+      , tenants_(tenants) {}
 
   void commit(std::vector<ingress_request>& pending) {
     std::vector<decision> decisions;
@@ -61,8 +63,8 @@ private:
       return ingest_result::duplicate;
     }
     std::optional<storage::dedup_record> original;
-    auto looked_up = store_.find_dedup(event.tenant_id, event.correlation_id,
-                                       original);
+    auto looked_up =
+        store_.find_dedup(event.tenant_id, event.correlation_id, original);
     if (!looked_up.ok()) {
       logger()->error("dedup lookup failed tenant={} correlation_id={}: {}",
                       event.tenant_id, event.correlation_id,

@@ -60,7 +60,8 @@ int check_config(const std::string& path) {
 // Prints a column family as JSON lines, for engineers and tests. Opens the
 // store read-only, so it also works beside a running service.
 int dump(const std::string& data, const std::string& family) {
-  auto store = storage::store::open({data, false, std::chrono::hours{24}, true});
+  auto store =
+      storage::store::open({data, false, std::chrono::hours{24}, true});
   auto s = store->for_each(family, [&](const std::string& key,
                                        const std::string& value) {
     nlohmann::json line;
@@ -102,7 +103,8 @@ int main(int argc, char** argv) {
 
   serve_options serve_opts;
   auto* serve_cmd = app.add_subcommand("serve", "Run the service");
-  serve_cmd->add_option("--config", serve_opts.config_path, "TOML configuration")
+  serve_cmd
+      ->add_option("--config", serve_opts.config_path, "TOML configuration")
       ->required()
       ->check(CLI::ExistingFile);
   serve_cmd->add_option("--listen", serve_opts.listen,
@@ -119,8 +121,9 @@ int main(int argc, char** argv) {
   auto* dump_cmd = app.add_subcommand(
       "dump", "Print a store's column family as JSON lines (read-only)");
   dump_cmd->add_option("--data", dump_data, "store folder")->required();
-  dump_cmd->add_option("--family", dump_family,
-                       "events, inbox, quarantine, candidates or dedup")
+  dump_cmd
+      ->add_option("--family", dump_family,
+                   "events, inbox, quarantine, candidates or dedup")
       ->check(CLI::IsMember(
           {"events", "inbox", "quarantine", "candidates", "dedup"}));
 

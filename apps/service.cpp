@@ -36,7 +36,8 @@ std::vector<std::string> secret_values(const config::webhook_config& config) {
 
 caf::actor_system_config actor_config(const config::actors_config& config) {
   caf::actor_system_config cfg;
-  cfg.set("scheduler.max-threads", static_cast<size_t>(config.scheduler_threads));
+  cfg.set("scheduler.max-threads",
+          static_cast<size_t>(config.scheduler_threads));
   return cfg;
 }
 
@@ -76,12 +77,12 @@ struct service::impl {
 
   void spawn_actors() {
     for (const auto& t : config.tenants)
-      tenants.add(t.front_office_tenant_id,
-                  actors::spawn_tenant_supervisor(
-                      system,
-                      {t.front_office_tenant_id,
-                       config.actors.candidate_idle_timeout},
-                      *store, metrics));
+      tenants.add(
+          t.front_office_tenant_id,
+          actors::spawn_tenant_supervisor(
+              system,
+              {t.front_office_tenant_id, config.actors.candidate_idle_timeout},
+              *store, metrics));
     ingress = actors::spawn_ingress(system, *store, metrics, tenants);
   }
 
@@ -127,9 +128,9 @@ struct service::impl {
                                 secret_values(config.webhook)},
         metrics,
         [this](domain::webhook_event&& event, net::ingest_done done) {
-          caf::anon_send(ingress, actors::submit_atom::value,
-                         actors::ingress_request{std::move(event),
-                                                 std::move(done)});
+          caf::anon_send(
+              ingress, actors::submit_atom::value,
+              actors::ingress_request{std::move(event), std::move(done)});
         },
         config.webhook.max_pending_acks);
     routes.add("POST", net::webhook_endpoint::path,
@@ -142,9 +143,10 @@ struct service::impl {
     routes.add("GET", "/readyz", [this](net::http_request&&, net::responder r) {
       r(readiness());
     });
-    routes.add("GET", "/metrics", [this](net::http_request&&, net::responder r) {
-      r({200, "text/plain; version=0.0.4", metrics.render(), {}});
-    });
+    routes.add("GET", "/metrics",
+               [this](net::http_request&&, net::responder r) {
+                 r({200, "text/plain; version=0.0.4", metrics.render(), {}});
+               });
     return routes;
   }
 
@@ -159,8 +161,11 @@ struct service::impl {
   void start() {
     spawn_actors();
     redispatch_inbox();
-    server = std::make_unique<net::http_server>(server_options(config.server),
-                                                make_routes());
+    auto options = server_options(config.server);
+    options.on_too_large = [this] {
+      metrics.count_webhook(net::webhook_outcome::too_large);
+    };
+    server = std::make_unique<net::http_server>(options, make_routes());
     server->start();
     spdlog::info("started listen={}:{} tenants={} store={} fsync={}",
                  config.server.listen.host, server->bound_port(),
@@ -175,7 +180,8 @@ struct service::impl {
     spdlog::info("stopping: no new connections");
     server->stop_accepting();
     auto deadline = std::chrono::steady_clock::now() + drain_timeout;
-    while (server->in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
+    while (server->in_flight() > 0 &&
+           std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     server->stop();
 
@@ -213,6 +219,8 @@ void service::wait_for_stop_signal() {
   spdlog::info("received {}", received == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
-void service::stop() { impl_->stop(); }
+void service::stop() {
+  impl_->stop();
+}
 
 } // namespace introvy::apps

@@ -15,7 +15,8 @@
 namespace introvy::config {
 
 // Defaults, each overridable by the key named beside it.
-inline constexpr std::size_t default_max_body_bytes = 64 * 1024; // server.max_body_bytes
+inline constexpr std::size_t default_max_body_bytes =
+    64 * 1024; // server.max_body_bytes
 inline constexpr std::chrono::milliseconds default_header_timeout{5'000};
 inline constexpr std::chrono::milliseconds default_body_timeout{10'000};
 inline constexpr std::chrono::milliseconds default_keep_alive_timeout{60'000};
@@ -91,7 +92,7 @@ struct actors_config {
 };
 
 struct service_config {
-  std::string source; // the file it was loaded from, for messages
+  std::string source;             // the file it was loaded from, for messages
   std::string log_level = "info"; // log.level: trace|debug|info|warn|error
   server_config server;
   storage_config storage;

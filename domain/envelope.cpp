@@ -52,7 +52,8 @@ std::optional<std::int64_t> read_id(const json& value) {
   if (value.is_string()) {
     const auto& text = value.get_ref<const std::string&>();
     std::int64_t id = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    auto [end, ec] =
+        std::from_chars(text.data(), text.data() + text.size(), id);
     if (ec == std::errc{} && end == text.data() + text.size() && !text.empty())
       return id;
   }

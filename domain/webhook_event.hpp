@@ -11,12 +11,12 @@ namespace introvy::domain {
 
 struct webhook_event {
   std::uint64_t seq = 0; // position in the event log, assigned on acceptance
-  std::int64_t tenant_id = 0;     // FrontOfficeTenantId
-  std::string correlation_id;     // Avionté's event id, our dedup key
-  std::string event_name;         // canonical (lower case)
-  pipeline_resource resource;     // ids decoded from Resource
+  std::int64_t tenant_id = 0;      // FrontOfficeTenantId
+  std::string correlation_id;      // Avionté's event id, our dedup key
+  std::string event_name;          // canonical (lower case)
+  pipeline_resource resource;      // ids decoded from Resource
   std::int64_t received_at_ms = 0; // wall clock, milliseconds since epoch
-  std::string body;               // the exact bytes Avionté posted
+  std::string body;                // the exact bytes Avionté posted
 };
 
 /// The key of the actor and stored state a webhook belongs to: the talent

@@ -1,11 +1,11 @@
 #include "net/http_server.hpp"
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <array>
 #include <mutex>
 #include <optional>
 #include <spdlog/spdlog.h>
@@ -28,7 +28,9 @@ std::shared_ptr<spdlog::logger> logger() {
   return log;
 }
 
-std::string_view to_std(beast::string_view s) { return {s.data(), s.size()}; }
+std::string_view to_std(beast::string_view s) {
+  return {s.data(), s.size()};
+}
 
 // How long a response may take to leave before the connection is dropped.
 constexpr std::chrono::seconds write_timeout{10};
@@ -62,7 +64,8 @@ http_request to_request(http::request<http::string_body>&& message,
 class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket&& socket, std::shared_ptr<shared_state> state)
-      : stream_(std::move(socket)), state_(std::move(state)) {}
+      : stream_(std::move(socket))
+      , state_(std::move(state)) {}
 
   void run() {
     // Start on the connection's strand: every handler of it runs there.
@@ -89,6 +92,9 @@ private:
     first_request_ = false;
     if (ec == beast::error::timeout && buffer_.size() > 0)
       return refuse(json_error(408, "timeout", "request header too slow"));
+    // The parser itself refuses a declared Content-Length over the limit.
+    if (ec == http::error::body_limit)
+      return refuse(too_large());
     if (ec)
       return close();
 
@@ -103,11 +109,7 @@ private:
 
     auto length = parser_->content_length();
     if (length && *length > state_->options.max_body_bytes)
-      return refuse(json_error(413, "payload_too_large",
-                               "the body exceeds " +
-                                   std::to_string(
-                                       state_->options.max_body_bytes) +
-                                   " bytes"));
+      return refuse(too_large());
     if (iequals(to_std(header[http::field::expect]), "100-continue"))
       return do_continue();
     do_read_body();
@@ -129,17 +131,16 @@ private:
 
   void do_read_body() {
     stream_.expires_after(state_->options.body_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec,
-                                                 std::size_t) {
-                       self->on_read_body(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          self->on_read_body(ec);
+        });
   }
 
   void on_read_body(beast::error_code ec) {
     if (ec == http::error::body_limit)
-      return refuse(json_error(413, "payload_too_large",
-                               "the body exceeds the limit"));
+      return refuse(too_large());
     if (ec == beast::error::timeout)
       return refuse(json_error(408, "timeout", "request body too slow"));
     if (ec)
@@ -161,6 +162,15 @@ private:
                    self->do_write(std::move(response), false);
                  });
     };
+  }
+
+  http_response too_large() const {
+    if (state_->options.on_too_large)
+      state_->options.on_too_large();
+    return json_error(413, "payload_too_large",
+                      "the body exceeds " +
+                          std::to_string(state_->options.max_body_bytes) +
+                          " bytes");
   }
 
   void refuse(http_response response) { do_write(std::move(response), true); }
@@ -288,7 +298,9 @@ http_server::http_server(http_server_options options, router routes)
                              ec.message());
 }
 
-http_server::~http_server() { stop(); }
+http_server::~http_server() {
+  stop();
+}
 
 void http_server::start() {
   impl_->do_accept();

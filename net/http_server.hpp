@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,7 @@ struct http_server_options {
   std::chrono::milliseconds body_timeout{10'000};
   std::chrono::milliseconds keep_alive_timeout{60'000};
   unsigned io_threads = 1;
+  std::function<void()> on_too_large; // counts 413s; optional
 };
 
 class http_server {

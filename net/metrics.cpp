@@ -11,22 +11,22 @@ namespace introvy::net {
 
 const char* to_string(webhook_outcome outcome) {
   switch (outcome) {
-    case webhook_outcome::accepted:
-      return "accepted";
-    case webhook_outcome::duplicate:
-      return "duplicate";
-    case webhook_outcome::ignored:
-      return "ignored";
-    case webhook_outcome::quarantined:
-      return "quarantined";
-    case webhook_outcome::unauthorized:
-      return "unauthorized";
-    case webhook_outcome::invalid:
-      return "invalid";
-    case webhook_outcome::too_large:
-      return "too_large";
-    case webhook_outcome::unavailable:
-      return "unavailable";
+  case webhook_outcome::accepted:
+    return "accepted";
+  case webhook_outcome::duplicate:
+    return "duplicate";
+  case webhook_outcome::ignored:
+    return "ignored";
+  case webhook_outcome::quarantined:
+    return "quarantined";
+  case webhook_outcome::unauthorized:
+    return "unauthorized";
+  case webhook_outcome::invalid:
+    return "invalid";
+  case webhook_outcome::too_large:
+    return "too_large";
+  case webhook_outcome::unavailable:
+    return "unavailable";
   }
   return "unknown";
 }
@@ -64,13 +64,14 @@ service_metrics::service_metrics(const std::vector<std::int64_t>& tenant_ids)
            .Help("Duplicates whose body differs from the original delivery")
            .Register(*registry_)
            .Add({});
-  ack_seconds_ = &BuildHistogram()
-                      .Name("introvy_webhook_ack_seconds")
-                      .Help("Time from a complete request to its answer")
-                      .Register(*registry_)
-                      .Add({}, Histogram::BucketBoundaries{
-                                   0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
-                                   0.05, 0.1, 0.25, 1.0});
+  ack_seconds_ =
+      &BuildHistogram()
+           .Name("introvy_webhook_ack_seconds")
+           .Help("Time from a complete request to its answer")
+           .Register(*registry_)
+           .Add({},
+                Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01,
+                                            0.025, 0.05, 0.1, 0.25, 1.0});
   inbox_depth_ = &BuildGauge()
                       .Name("introvy_inbox_depth")
                       .Help("Accepted events not yet applied")
@@ -120,8 +121,12 @@ void service_metrics::count_processed(std::int64_t tenant_id) {
     it->second->Increment();
 }
 
-void service_metrics::candidate_started() { candidates_->Increment(); }
-void service_metrics::candidate_stopped() { candidates_->Decrement(); }
+void service_metrics::candidate_started() {
+  candidates_->Increment();
+}
+void service_metrics::candidate_stopped() {
+  candidates_->Decrement();
+}
 
 std::int64_t service_metrics::candidates_alive() const {
   return static_cast<std::int64_t>(candidates_->Value());

@@ -54,8 +54,8 @@ void router::add(std::string method, std::string path,
   bool prefix = path.size() >= 2 && path.ends_with("/*");
   if (prefix)
     path.pop_back();
-  routes_.push_back({std::move(method), std::move(path), prefix,
-                     std::move(handler)});
+  routes_.push_back(
+      {std::move(method), std::move(path), prefix, std::move(handler)});
 }
 
 router::match router::find(std::string_view method,

@@ -11,8 +11,8 @@ std::string hmac_sha256(std::string_view key, std::string_view body) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(),
-       digest, &length);
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest,
+       &length);
   return std::string(reinterpret_cast<char*>(digest), length);
 }
 
@@ -66,7 +66,8 @@ std::string base64_encode(std::string_view bytes) {
 
 signature_verifier::signature_verifier(config::webhook_auth mode,
                                        std::vector<std::string> secrets)
-    : mode_(mode), secrets_(std::move(secrets)) {}
+    : mode_(mode)
+    , secrets_(std::move(secrets)) {}
 
 const char* signature_verifier::header_name() const {
   return mode_ == config::webhook_auth::api_key ? "X-api-key"
@@ -77,13 +78,13 @@ std::string signature_verifier::sign(config::webhook_auth mode,
                                      std::string_view secret,
                                      std::string_view body) {
   switch (mode) {
-    case config::webhook_auth::shared_secret:
-    case config::webhook_auth::api_key:
-      return std::string(secret);
-    case config::webhook_auth::hmac_sha256_hex:
-      return hex_encode(hmac_sha256(secret, body));
-    case config::webhook_auth::hmac_sha256_base64:
-      return base64_encode(hmac_sha256(secret, body));
+  case config::webhook_auth::shared_secret:
+  case config::webhook_auth::api_key:
+    return std::string(secret);
+  case config::webhook_auth::hmac_sha256_hex:
+    return hex_encode(hmac_sha256(secret, body));
+  case config::webhook_auth::hmac_sha256_base64:
+    return base64_encode(hmac_sha256(secret, body));
   }
   return {};
 }

@@ -1,6 +1,7 @@
 #include "net/webhook_endpoint.hpp"
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 namespace introvy::net {
@@ -24,6 +25,13 @@ http_response status_body(const char* status) {
   return json_ok(std::string{R"({"status":")"} + status + R"("})");
 }
 
+// 400 naming the offending field, e.g. "FrontOfficeTenantId".
+http_response invalid(const std::string& field, const std::string& message) {
+  nlohmann::json doc = {
+      {"error", "invalid_request"}, {"field", field}, {"message", message}};
+  return http_response{400, "application/json", doc.dump(), {}};
+}
+
 struct classified {
   std::optional<domain::webhook_event> event;
   webhook_outcome outcome = webhook_outcome::invalid;
@@ -36,7 +44,7 @@ classified classify(const http_request& request) {
   auto parsed = domain::parse_envelope(request.body);
   if (auto* error = std::get_if<domain::envelope_error>(&parsed))
     return {std::nullopt, webhook_outcome::invalid,
-            json_error(400, "invalid_" + error->field, error->message)};
+            invalid(error->field, error->message)};
   auto& envelope = std::get<domain::envelope>(parsed);
 
   if (!domain::is_subscribed_event(envelope.event_name)) {
@@ -50,7 +58,7 @@ classified classify(const http_request& request) {
   auto resource = domain::parse_pipeline_resource(envelope.resource_json);
   if (auto* error = std::get_if<domain::envelope_error>(&resource))
     return {std::nullopt, webhook_outcome::invalid,
-            json_error(400, "invalid_resource", error->message)};
+            invalid(error->field, error->message)};
 
   domain::webhook_event event;
   event.tenant_id = envelope.front_office_tenant_id;
@@ -74,8 +82,7 @@ webhook_endpoint::webhook_endpoint(signature_verifier verifier,
     , max_pending_(max_pending) {}
 
 void webhook_endpoint::answer(std::chrono::steady_clock::time_point received,
-                              const responder& respond,
-                              webhook_outcome outcome,
+                              const responder& respond, webhook_outcome outcome,
                               http_response response) {
   metrics_.count_webhook(outcome);
   metrics_.observe_ack(std::chrono::steady_clock::now() - received);
@@ -96,7 +103,8 @@ void webhook_endpoint::handle(http_request&& request, responder respond) {
 
   auto result = classify(request);
   if (!result.event)
-    return answer(request.received_at, respond, result.outcome, std::move(result.response));
+    return answer(request.received_at, respond, result.outcome,
+                  std::move(result.response));
 
   // Bounded: beyond this many unanswered events, ask Avionté to retry later
   // rather than queue without limit.
@@ -113,20 +121,20 @@ void webhook_endpoint::handle(http_request&& request, responder respond) {
           [this, started, respond = std::move(respond)](ingest_result r) {
             pending_.fetch_sub(1);
             switch (r) {
-              case ingest_result::accepted:
-                return answer(started, respond, webhook_outcome::accepted,
-                              status_body("accepted"));
-              case ingest_result::duplicate:
-                return answer(started, respond, webhook_outcome::duplicate,
-                              status_body("duplicate"));
-              case ingest_result::quarantined:
-                return answer(started, respond, webhook_outcome::quarantined,
-                              status_body("quarantined"));
-              case ingest_result::unavailable:
-                return answer(started, respond, webhook_outcome::unavailable,
-                              json_error(503, "unavailable",
-                                         "the event could not be stored; "
-                                         "retry"));
+            case ingest_result::accepted:
+              return answer(started, respond, webhook_outcome::accepted,
+                            status_body("accepted"));
+            case ingest_result::duplicate:
+              return answer(started, respond, webhook_outcome::duplicate,
+                            status_body("duplicate"));
+            case ingest_result::quarantined:
+              return answer(started, respond, webhook_outcome::quarantined,
+                            status_body("quarantined"));
+            case ingest_result::unavailable:
+              return answer(started, respond, webhook_outcome::unavailable,
+                            json_error(503, "unavailable",
+                                       "the event could not be stored; "
+                                       "retry"));
             }
           });
 }

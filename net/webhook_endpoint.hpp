@@ -23,8 +23,7 @@ namespace introvy::net {
 enum class ingest_result { accepted, duplicate, quarantined, unavailable };
 
 using ingest_done = std::function<void(ingest_result)>;
-using ingest_submit =
-    std::function<void(domain::webhook_event&&, ingest_done)>;
+using ingest_submit = std::function<void(domain::webhook_event&&, ingest_done)>;
 
 class webhook_endpoint {
 public:
@@ -37,8 +36,8 @@ public:
 
 private:
   void answer(std::chrono::steady_clock::time_point received,
-              const responder& respond,
-              webhook_outcome outcome, http_response response);
+              const responder& respond, webhook_outcome outcome,
+              http_response response);
 
   signature_verifier verifier_;
   service_metrics& metrics_;

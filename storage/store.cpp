@@ -65,9 +65,10 @@ status translate(const rocksdb::Status& s, const char* what) {
   return status::failure(std::string{what} + ": " + s.ToString());
 }
 
-rocksdb::ColumnFamilyOptions family_options(
-    const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache,
-    const rocksdb::CompactionFilter* dedup_filter) {
+rocksdb::ColumnFamilyOptions
+family_options(const std::string& name,
+               const std::shared_ptr<rocksdb::Cache>& cache,
+               const rocksdb::CompactionFilter* dedup_filter) {
   rocksdb::ColumnFamilyOptions options;
   options.write_buffer_size = 16 << 20;
   options.max_write_buffer_number = 2;
@@ -174,10 +175,9 @@ status store::find_dedup(std::int64_t tenant_id,
   if (!s.ok())
     return translate(s, "dedup lookup");
   auto record = decode_dedup(value);
-  auto retention_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          options_.dedup_retention)
-          .count();
+  auto retention_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          options_.dedup_retention)
+                          .count();
   if (record && record->received_at_ms >= now_ms() - retention_ms)
     found = record;
   return status::success();
@@ -262,8 +262,9 @@ status store::for_each_inbox(
   return translate(it->status(), "inbox scan");
 }
 
-status store::release_quarantine(
-    const std::function<bool(std::int64_t)>& onboarded, std::size_t& released) {
+status
+store::release_quarantine(const std::function<bool(std::int64_t)>& onboarded,
+                          std::size_t& released) {
   released = 0;
   rocksdb::WriteBatch batch;
   std::unique_ptr<rocksdb::Iterator> it{

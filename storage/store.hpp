@@ -75,8 +75,8 @@ public:
   // --- start-up and inspection -------------------------------------------
 
   /// Calls `visit` for every event still in the inbox, in log order.
-  status for_each_inbox(
-      const std::function<void(domain::webhook_event&&)>& visit);
+  status
+  for_each_inbox(const std::function<void(domain::webhook_event&&)>& visit);
 
   /// Moves every quarantined event whose tenant `onboarded` accepts into
   /// the event log and the inbox, keeping its sequence number.

@@ -61,11 +61,12 @@ TEST_CASE("each missing or mistyped field is named in the error") {
         "EventName");
   CHECK(error_of(parse_envelope(R"({"EventName":"x"})")).field ==
         "FrontOfficeTenantId");
-  CHECK(error_of(parse_envelope(
-                     R"({"EventName":"x","FrontOfficeTenantId":"six"})"))
+  CHECK(error_of(
+            parse_envelope(R"({"EventName":"x","FrontOfficeTenantId":"six"})"))
             .field == "FrontOfficeTenantId");
-  CHECK(error_of(parse_envelope(
-                     R"({"EventName":"x","FrontOfficeTenantId":6,"Resource":"{}"})"))
+  CHECK(error_of(
+            parse_envelope(
+                R"({"EventName":"x","FrontOfficeTenantId":6,"Resource":"{}"})"))
             .field == "CorrelationId");
   CHECK(error_of(parse_envelope(R"({"EventName":"x","FrontOfficeTenantId":6,)"
                                 R"("CorrelationId":"c","Resource":5})"))

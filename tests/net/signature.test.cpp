@@ -12,21 +12,21 @@ TEST_CASE("HMAC-SHA256 signatures match the RFC 4231 test vector") {
                                       "what do ya want for nothing?");
   CHECK(hex ==
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-  auto b64 = signature_verifier::sign(webhook_auth::hmac_sha256_base64,
-                                      "Jefe", "what do ya want for nothing?");
+  auto b64 = signature_verifier::sign(webhook_auth::hmac_sha256_base64, "Jefe",
+                                      "what do ya want for nothing?");
   CHECK(b64 == "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=");
 }
 
 TEST_CASE("every authentication mode accepts a correct header") {
-  for (auto mode : {webhook_auth::shared_secret, webhook_auth::api_key,
-                    webhook_auth::hmac_sha256_hex,
-                    webhook_auth::hmac_sha256_base64}) {
+  for (auto mode :
+       {webhook_auth::shared_secret, webhook_auth::api_key,
+        webhook_auth::hmac_sha256_hex, webhook_auth::hmac_sha256_base64}) {
     signature_verifier v{mode, {"s3cret"}};
     auto header = signature_verifier::sign(mode, "s3cret", "{\"a\":1}");
     CHECK(v.verify(header, "{\"a\":1}"));
-    CHECK_FALSE(v.verify(header, "{\"a\":2}") &&
-                mode != webhook_auth::shared_secret &&
-                mode != webhook_auth::api_key);
+    bool signs_body = mode == webhook_auth::hmac_sha256_hex ||
+                      mode == webhook_auth::hmac_sha256_base64;
+    CHECK(v.verify(header, "{\"a\":2}") == !signs_body);
     CHECK_FALSE(v.verify("", "{\"a\":1}"));
     CHECK_FALSE(v.verify("wrong", "{\"a\":1}"));
   }
@@ -34,8 +34,8 @@ TEST_CASE("every authentication mode accepts a correct header") {
 
 TEST_CASE("an HMAC signature of a changed body is refused") {
   signature_verifier v{webhook_auth::hmac_sha256_hex, {"k"}};
-  auto header = signature_verifier::sign(webhook_auth::hmac_sha256_hex, "k",
-                                         "body");
+  auto header =
+      signature_verifier::sign(webhook_auth::hmac_sha256_hex, "k", "body");
   CHECK(v.verify(header, "body"));
   CHECK_FALSE(v.verify(header, "body "));
 }
@@ -43,9 +43,9 @@ TEST_CASE("an HMAC signature of a changed body is refused") {
 TEST_CASE("during a rotation both the old and the new secret are accepted") {
   signature_verifier v{webhook_auth::hmac_sha256_base64, {"old", "new"}};
   for (const char* secret : {"old", "new"})
-    CHECK(v.verify(signature_verifier::sign(webhook_auth::hmac_sha256_base64,
-                                            secret, "b"),
-                   "b"));
+    CHECK(v.verify(
+        signature_verifier::sign(webhook_auth::hmac_sha256_base64, secret, "b"),
+        "b"));
   CHECK_FALSE(v.verify(
       signature_verifier::sign(webhook_auth::hmac_sha256_base64, "other", "b"),
       "b"));
@@ -62,10 +62,12 @@ TEST_CASE("hex signatures are accepted in upper case or with a prefix") {
 }
 
 TEST_CASE("the header name follows the mode") {
-  CHECK(std::string{signature_verifier{webhook_auth::api_key, {"x"}}
-                        .header_name()} == "X-api-key");
-  CHECK(std::string{signature_verifier{webhook_auth::hmac_sha256_hex, {"x"}}
-                        .header_name()} == "X-Payload-Signature");
+  CHECK(std::string{
+            signature_verifier{webhook_auth::api_key, {"x"}}.header_name()} ==
+        "X-api-key");
+  CHECK(std::string{signature_verifier{
+            webhook_auth::hmac_sha256_hex,
+            {"x"}}.header_name()} == "X-Payload-Signature");
 }
 
 TEST_CASE("constant-time comparison refuses different lengths") {

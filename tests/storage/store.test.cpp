@@ -15,8 +15,9 @@ struct temp_store_dir {
   fs::path path;
   temp_store_dir() {
     std::random_device rd;
-    path = fs::temp_directory_path() /
-           ("introvy-store-test-" + std::to_string(rd()) + std::to_string(rd()));
+    path =
+        fs::temp_directory_path() /
+        ("introvy-store-test-" + std::to_string(rd()) + std::to_string(rd()));
   }
   ~temp_store_dir() { fs::remove_all(path); }
   storage::store_options options(bool read_only = false) const {
@@ -32,12 +33,12 @@ domain::webhook_event make_event(std::int64_t tenant, std::string cid,
   e.correlation_id = std::move(cid);
   e.event_name = "job_pipeline_talent_updated";
   e.resource.pipeline_id = pipeline;
-  e.received_at_ms = received_at_ms != 0
-                         ? received_at_ms
-                         : std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now()
-                                   .time_since_epoch())
-                               .count();
+  e.received_at_ms =
+      received_at_ms != 0
+          ? received_at_ms
+          : std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
   e.body = "{\"body\":" + std::to_string(pipeline) + "}";
   return e;
 }
@@ -102,8 +103,8 @@ TEST_CASE("a committed webhook is logged, deduplicated and queued at once") {
   CHECK(db->inbox_depth_at_open() == 2);
   std::vector<std::string> ids;
   REQUIRE(db->for_each_inbox([&](domain::webhook_event&& e) {
-                ids.push_back(e.correlation_id);
-              }).ok());
+              ids.push_back(e.correlation_id);
+            }).ok());
   CHECK(ids == std::vector<std::string>{"a", "b"});
 }
 
@@ -113,8 +114,8 @@ TEST_CASE("saving a candidate removes its event from the inbox") {
   std::vector<domain::webhook_event> accepted{make_event(6, "a", 1)};
   std::vector<domain::webhook_event> none;
   REQUIRE(db->commit_webhooks(accepted, none).ok());
-  REQUIRE(db->save_candidate(6, "pipeline:1", "{\"x\":1}", accepted[0].seq)
-              .ok());
+  REQUIRE(
+      db->save_candidate(6, "pipeline:1", "{\"x\":1}", accepted[0].seq).ok());
   std::optional<std::string> record;
   REQUIRE(db->load_candidate(6, "pipeline:1", record).ok());
   CHECK(record == "{\"x\":1}");
@@ -146,17 +147,17 @@ TEST_CASE("quarantined events join the inbox once their tenant is onboarded") {
                                            make_event(9, "y", 2)};
   REQUIRE(db->commit_webhooks(none, aside).ok());
   std::size_t released = 0;
-  REQUIRE(db->release_quarantine([](std::int64_t t) { return t == 8; },
-                                 released)
-              .ok());
+  REQUIRE(
+      db->release_quarantine([](std::int64_t t) { return t == 8; }, released)
+          .ok());
   CHECK(released == 1);
   std::vector<std::string> inbox;
   REQUIRE(db->for_each_inbox([&](domain::webhook_event&& e) {
-                inbox.push_back(e.correlation_id);
-              }).ok());
+              inbox.push_back(e.correlation_id);
+            }).ok());
   CHECK(inbox == std::vector<std::string>{"x"});
   std::size_t still_aside = 0;
-  REQUIRE(db->for_each("quarantine", [&](auto&, auto&) { ++still_aside; })
-              .ok());
+  REQUIRE(
+      db->for_each("quarantine", [&](auto&, auto&) { ++still_aside; }).ok());
   CHECK(still_aside == 1);
 }
