@@ -102,6 +102,9 @@ void webhook_endpoint::handle(http_request&& request, responder respond) {
   }
 
   auto result = classify(request);
+  if (result.outcome == webhook_outcome::invalid)
+    logger()->info("webhook refused: invalid {} remote={}",
+                   result.response.body, request.remote_address);
   if (!result.event)
     return answer(request.received_at, respond, result.outcome,
                   std::move(result.response));
