@@ -1,0 +1,66 @@
+"""The crash test: SIGKILL the service under load, start it again on the
+same data folder, and check that every acknowledged event was stored and
+applied exactly once."""
+
+import re
+import unittest
+
+import harness
+from harness import ServiceTestCase, make_body
+
+THREADS = 8
+PER_THREAD = 1200       # at most 9,600 events: 24 per candidate at most
+LOAD_SECONDS = 3.0      # the clients' own bound, should the kill be late
+KILL_AFTER_SECONDS = 1.0
+MIN_ACKED = 200         # do not kill before this many acknowledgements
+
+
+class CrashTest(ServiceTestCase):
+
+    def crash_and_recover(self, fsync):
+        svc = self.start_service(fsync=fsync)
+        load = harness.Load(svc, threads=THREADS, per_thread=PER_THREAD,
+                            seconds=LOAD_SECONDS, tag="crash")
+        load.start()
+        try:
+            load.wait_acked(MIN_ACKED, timeout=20,
+                            min_seconds=KILL_AFTER_SECONDS)
+            running = load.running()
+            acked_before_kill = load.acked_count()
+            self.assertEqual(svc.kill9(), -9)
+        finally:
+            load.stop()
+            load.join()
+        self.assertGreater(running, 0, "the load had ended before the kill")
+        self.assertEqual(load.unexpected, [])
+        self.assertGreaterEqual(len(load.acked), acked_before_kill)
+        self.assertTrue(any(r.startswith("connection error")
+                            for r in load.ended_by), load.ended_by)
+
+        svc2 = self.restart(svc)
+        self.assertRegex(svc2.log_text(), r"inbox: \d+ events dispatched again")
+        svc2.wait_idle(timeout=60)
+        # A redelivery of an acknowledged event is a duplicate now.
+        tenant, correlation, k = load.acked[0]
+        _, _, pipeline = load.event(k)
+        r = svc2.post(make_body(tenant, correlation, pipeline))
+        self.assertEqual((r.status, r.json), (200, {"status": "duplicate"}))
+        self.assertEqual(svc2.stop(), 0)
+
+        events, _ = harness.check_exactly_once(self, svc.store, load)
+        self.assertGreaterEqual(len(events), len(load.acked))
+        dispatched = int(re.search(r"inbox: (\d+) events dispatched again",
+                                   svc2.log_text()).group(1))
+        print("\n  fsync=%s: %d acknowledged, %d logged, %d sent, %d in the "
+              "inbox at restart" % (fsync, len(load.acked), len(events),
+                                    len(load.attempted), dispatched))
+
+    def test_kill9_under_load_with_fsync(self):
+        self.crash_and_recover(fsync=True)
+
+    def test_kill9_under_load_without_fsync(self):
+        self.crash_and_recover(fsync=False)
+
+
+if __name__ == "__main__":
+    unittest.main()
