@@ -3,9 +3,11 @@
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <mutex>
 #include <optional>
 #include <spdlog/spdlog.h>
@@ -18,7 +20,10 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using plain_stream = beast::tcp_stream;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 std::shared_ptr<spdlog::logger> logger() {
   static auto log = [] {
@@ -42,7 +47,42 @@ struct shared_state {
   http_server_options options;
   router routes;
   std::atomic<std::size_t> in_flight{0};
+  std::atomic<bool> stopping{false}; // no new requests on open connections
+  std::optional<ssl::context> tls;   // set when serving HTTPS
 };
+
+// Loads the certificate chain and key; throws naming the file that failed.
+void load_tls(ssl::context& context, const http_server_options& options) {
+  context.set_options(ssl::context::default_workarounds |
+                      ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                      ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  beast::error_code ec;
+  context.use_certificate_chain_file(options.tls_cert_file, ec);
+  if (ec)
+    throw std::runtime_error("cannot load TLS certificate " +
+                             options.tls_cert_file + ": " + ec.message());
+  context.use_private_key_file(options.tls_key_file, ssl::context::pem, ec);
+  if (ec)
+    throw std::runtime_error("cannot load TLS key " + options.tls_key_file +
+                             ": " + ec.message());
+}
+
+// A request the parser could not make sense of (as opposed to a client that
+// went away or a timeout).
+bool is_malformed(const beast::error_code& ec) {
+  static const auto& category =
+      http::make_error_code(http::error::bad_method).category();
+  return ec && &ec.category() == &category &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+// The TCP stream under either kind of connection, where timeouts live.
+beast::tcp_stream& tcp_layer(plain_stream& stream) {
+  return stream;
+}
+beast::tcp_stream& tcp_layer(tls_stream& stream) {
+  return stream.next_layer();
+}
 
 http_request to_request(http::request<http::string_body>&& message,
                         const tcp::endpoint& remote) {
@@ -60,26 +100,55 @@ http_request to_request(http::request<http::string_body>&& message,
 }
 
 // One connection: read a header, decide, read the body, hand over, write
-// the answer, and loop while the client keeps the connection alive.
-class session : public std::enable_shared_from_this<session> {
+// the answer, and loop while the client keeps the connection alive. Stream
+// is plain_stream or tls_stream; a TLS session shakes hands first.
+template <class Stream>
+class session : public std::enable_shared_from_this<session<Stream>> {
 public:
   session(tcp::socket&& socket, std::shared_ptr<shared_state> state)
-      : stream_(std::move(socket))
+      : stream_(make_stream(std::move(socket), *state))
       , state_(std::move(state)) {}
 
   void run() {
     // Start on the connection's strand: every handler of it runs there.
     asio::dispatch(stream_.get_executor(),
-                   [self = shared_from_this()] { self->do_read_header(); });
+                   [self = this->shared_from_this()] { self->do_start(); });
   }
 
 private:
+  using std::enable_shared_from_this<session<Stream>>::shared_from_this;
+
+  static Stream make_stream(tcp::socket&& socket, shared_state& state) {
+    if constexpr (std::is_same_v<Stream, tls_stream>)
+      return Stream{std::move(socket), *state.tls};
+    else
+      return Stream{std::move(socket)};
+  }
+
+  beast::tcp_stream& lowest() { return tcp_layer(stream_); }
+
+  void do_start() {
+    if constexpr (std::is_same_v<Stream, tls_stream>) {
+      lowest().expires_after(state_->options.handshake_timeout);
+      // The capture keeps the session alive until the handshake completes.
+      stream_.async_handshake(
+          ssl::stream_base::server,
+          [self = shared_from_this()](beast::error_code ec) {
+            if (ec)
+              return self->close();
+            self->do_read_header();
+          });
+    } else {
+      do_read_header();
+    }
+  }
+
   void do_read_header() {
     parser_.emplace();
     parser_->body_limit(state_->options.max_body_bytes);
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(first_request_ ? state_->options.header_timeout
-                                         : state_->options.keep_alive_timeout);
+    lowest().expires_after(first_request_ ? state_->options.header_timeout
+                                          : state_->options.keep_alive_timeout);
     // The capture keeps the session alive until the read completes.
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -90,11 +159,13 @@ private:
 
   void on_read_header(beast::error_code ec) {
     first_request_ = false;
-    if (ec == beast::error::timeout && buffer_.size() > 0)
-      return refuse(json_error(408, "timeout", "request header too slow"));
+    // A timeout has already closed the socket (Beast's stream does that):
+    // a slow client is simply disconnected.
     // The parser itself refuses a declared Content-Length over the limit.
     if (ec == http::error::body_limit)
       return refuse(too_large());
+    if (is_malformed(ec))
+      return refuse(json_error(400, "bad_request", "malformed HTTP request"));
     if (ec)
       return close();
 
@@ -119,7 +190,7 @@ private:
   void do_continue() {
     auto message = std::make_shared<http::response<http::empty_body>>(
         http::status::continue_, 11);
-    stream_.expires_after(write_timeout);
+    lowest().expires_after(write_timeout);
     http::async_write(stream_, *message,
                       [self = shared_from_this(), message](beast::error_code ec,
                                                            std::size_t) {
@@ -130,7 +201,7 @@ private:
   }
 
   void do_read_body() {
-    stream_.expires_after(state_->options.body_timeout);
+    lowest().expires_after(state_->options.body_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -141,12 +212,10 @@ private:
   void on_read_body(beast::error_code ec) {
     if (ec == http::error::body_limit)
       return refuse(too_large());
-    if (ec == beast::error::timeout)
-      return refuse(json_error(408, "timeout", "request body too slow"));
     if (ec)
       return close();
 
-    stream_.expires_never();
+    lowest().expires_never();
     auto request = to_request(parser_->release(), remote_endpoint());
     state_->in_flight.fetch_add(1);
     (*handler_)(std::move(request), make_responder());
@@ -159,6 +228,8 @@ private:
       asio::post(self->stream_.get_executor(),
                  [self, response = std::move(response)]() mutable {
                    self->state_->in_flight.fetch_sub(1);
+                   if (response.drop_connection)
+                     return self->close();
                    self->do_write(std::move(response), false);
                  });
     };
@@ -184,11 +255,11 @@ private:
     for (auto& [name, value] : response.headers)
       message->set(name, value);
     message->body() = std::move(response.body);
-    bool keep = !close_after && remote_keep_alive_;
+    bool keep = !close_after && remote_keep_alive_ && !state_->stopping;
     message->keep_alive(keep);
     message->prepare_payload();
 
-    stream_.expires_after(write_timeout);
+    lowest().expires_after(write_timeout);
     http::async_write(stream_, *message,
                       [self = shared_from_this(), message,
                        keep](beast::error_code ec, std::size_t) {
@@ -197,7 +268,7 @@ private:
   }
 
   void on_write(beast::error_code ec, bool keep) {
-    if (ec)
+    if (ec || state_->stopping)
       return close();
     if (!keep)
       return linger();
@@ -209,8 +280,8 @@ private:
   // see our answer. So half-close, then read and discard for a short while.
   void linger() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(linger_timeout);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().expires_after(linger_timeout);
     do_discard();
   }
 
@@ -225,19 +296,21 @@ private:
         });
   }
 
+  // A TLS connection is closed without close_notify: the peer sees the
+  // same end of stream as with plain HTTP.
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().close();
   }
 
   tcp::endpoint remote_endpoint() {
     beast::error_code ec;
-    auto endpoint = stream_.socket().remote_endpoint(ec);
+    auto endpoint = lowest().socket().remote_endpoint(ec);
     return ec ? tcp::endpoint{} : endpoint;
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::shared_ptr<shared_state> state_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -256,20 +329,27 @@ struct http_server::impl {
   std::shared_ptr<shared_state> state;
   std::vector<std::thread> threads;
   std::once_flag stopped;
+  // Keeps the threads running while every connection waits on a handler
+  // (nothing pending in Asio) until stop() is called.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
+      work;
 
   void do_accept() {
-    acceptor.async_accept(
-        asio::make_strand(io), [this](beast::error_code ec, tcp::socket s) {
-          if (ec == asio::error::operation_aborted || !acceptor.is_open())
-            return;
-          if (!ec) {
-            s.set_option(tcp::no_delay(true), ec);
-            std::make_shared<session>(std::move(s), state)->run();
-          } else {
-            logger()->warn("accept failed: {}", ec.message());
-          }
-          do_accept();
-        });
+    acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec,
+                                                        tcp::socket s) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open())
+        return;
+      if (!ec) {
+        s.set_option(tcp::no_delay(true), ec);
+        if (state->tls)
+          std::make_shared<session<tls_stream>>(std::move(s), state)->run();
+        else
+          std::make_shared<session<plain_stream>>(std::move(s), state)->run();
+      } else {
+        logger()->warn("accept failed: {}", ec.message());
+      }
+      do_accept();
+    });
   }
 };
 
@@ -278,6 +358,12 @@ http_server::http_server(http_server_options options, router routes)
   impl_->state = std::make_shared<shared_state>();
   impl_->state->options = options;
   impl_->state->routes = std::move(routes);
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty())
+    throw std::runtime_error("TLS needs both a certificate and a key");
+  if (!options.tls_cert_file.empty()) {
+    impl_->state->tls.emplace(ssl::context::tls_server);
+    load_tls(*impl_->state->tls, options);
+  }
 
   beast::error_code ec;
   auto address = asio::ip::make_address(options.host, ec);
@@ -303,6 +389,7 @@ http_server::~http_server() {
 }
 
 void http_server::start() {
+  impl_->work.emplace(impl_->io.get_executor());
   impl_->do_accept();
   auto count = std::max(1u, impl_->state->options.io_threads);
   for (unsigned i = 0; i < count; ++i)
@@ -315,6 +402,7 @@ std::uint16_t http_server::bound_port() const {
 }
 
 void http_server::stop_accepting() {
+  impl_->state->stopping = true;
   asio::post(impl_->io, [this] {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
@@ -327,6 +415,7 @@ std::size_t http_server::in_flight() const {
 
 void http_server::stop() {
   std::call_once(impl_->stopped, [this] {
+    impl_->work.reset();
     impl_->io.stop();
     for (auto& t : impl_->threads)
       if (t.joinable())

@@ -2,6 +2,9 @@
 // header and a body deadline, refuses unknown routes and oversized bodies
 // before reading them, and hands complete requests to the router's handlers.
 //
+// With `tls_cert_file` and `tls_key_file` set it speaks HTTPS (TLS 1.2+)
+// instead, with the same behaviour after the handshake.
+//
 // Threads: `io_threads` threads run the connections; handlers are called on
 // them and must not block (hand work to an actor and answer through the
 // responder, from any thread).
@@ -28,11 +31,17 @@ struct http_server_options {
   std::chrono::milliseconds keep_alive_timeout{60'000};
   unsigned io_threads = 1;
   std::function<void()> on_too_large; // counts 413s; optional
+  // PEM files; both set: HTTPS, both empty: plain HTTP. The constructor
+  // throws std::runtime_error when they cannot be loaded.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::chrono::milliseconds handshake_timeout{5'000};
 };
 
 class http_server {
 public:
-  /// Binds and listens; throws std::runtime_error naming the address when
+  /// Binds and listens (loading the TLS certificate and key first when
+  /// given); throws std::runtime_error naming the address when
   /// it cannot. Serving starts with start().
   http_server(http_server_options options, router routes);
   ~http_server();

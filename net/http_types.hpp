@@ -33,6 +33,9 @@ struct http_response {
   std::string content_type = "application/json";
   std::string body;
   header_list headers;
+  // Closes the connection without writing anything, as a server that died
+  // mid-request would (fault injection, tests). Status and body are ignored.
+  bool drop_connection = false;
 };
 
 /// Sends the response for one request. Callable from any thread, exactly
