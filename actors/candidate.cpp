@@ -16,100 +16,111 @@ std::int64_t wall_clock_ms() {
       .count();
 }
 
-// The candidate's state, loaded lazily from the store.
-class candidate_record {
-public:
-  candidate_record(candidate_options options, storage::store& store,
-                   net::service_metrics& metrics)
-      : options_(std::move(options))
-      , store_(store)
-      , metrics_(metrics) {}
+// The candidate's state, loaded lazily from the store, and the bookkeeping
+// of outcomes sent to the state writer but not yet confirmed.
+struct candidate_data {
+  candidate_options options;
+  storage::store& store;
+  net::service_metrics& metrics;
+  std::optional<domain::candidate_state> state;
+  std::uint64_t received = 0; // events routed to this actor
+  std::uint64_t unsaved = 0;  // outcomes not yet confirmed written
+  bool idle_due = false;      // went idle while outcomes were unsaved
 
-  std::uint64_t received() const { return received_; }
-
-  void apply(const domain::webhook_event& event) {
-    ++received_;
-    if (!ensure_loaded(event))
-      return;
-
-    bool changed = state_->apply(event, wall_clock_ms());
-    auto saved = changed
-                     ? store_.save_candidate(options_.tenant_id, options_.key,
-                                             state_->to_json(), event.seq)
-                     : store_.complete_inbox(event.seq);
-    if (!saved.ok()) {
-      // The event stays in the inbox and is dispatched again on restart.
-      logger()->error("candidate state not saved tenant={} correlation_id={} "
-                      "candidate={}: {}",
-                      event.tenant_id, event.correlation_id, options_.key,
-                      saved.message());
-      state_.reset(); // reload from what is durable next time
-      return;
-    }
-    metrics_.inbox_removed(1);
-    if (!changed) {
-      logger()->info("event already applied, skipped tenant={} "
-                     "correlation_id={} candidate={}",
-                     event.tenant_id, event.correlation_id, options_.key);
-      return;
-    }
-    metrics_.count_processed(event.tenant_id);
-    logger()->debug("event applied tenant={} correlation_id={} candidate={} "
-                    "seq={}",
-                    event.tenant_id, event.correlation_id, options_.key,
-                    event.seq);
-  }
-
-private:
   bool ensure_loaded(const domain::webhook_event& event) {
-    if (state_)
+    if (state)
       return true;
     std::optional<std::string> stored;
-    auto loaded =
-        store_.load_candidate(options_.tenant_id, options_.key, stored);
+    auto loaded = store.load_candidate(options.tenant_id, options.key, stored);
     if (!loaded.ok()) {
       logger()->error("candidate state not loaded tenant={} "
                       "correlation_id={} candidate={}: {}",
-                      event.tenant_id, event.correlation_id, options_.key,
+                      event.tenant_id, event.correlation_id, options.key,
                       loaded.message());
       return false;
     }
     try {
-      state_ = stored ? domain::candidate_state::from_json(*stored)
-                      : domain::candidate_state{};
+      state = stored ? domain::candidate_state::from_json(*stored)
+                     : domain::candidate_state{};
     } catch (const std::invalid_argument& ex) {
       logger()->error("candidate state corrupt tenant={} candidate={}: {}",
-                      options_.tenant_id, options_.key, ex.what());
+                      options.tenant_id, options.key, ex.what());
       return false;
     }
     return true;
   }
 
-  candidate_options options_;
-  storage::store& store_;
-  net::service_metrics& metrics_;
-  std::optional<domain::candidate_state> state_;
-  std::uint64_t received_ = 0;
+  // Applies the event to the in-memory state; the outcome to save.
+  std::optional<storage::store::candidate_outcome>
+  apply(const domain::webhook_event& event) {
+    if (!ensure_loaded(event))
+      return std::nullopt; // stays in the inbox; dispatched again on restart
+    storage::store::candidate_outcome outcome{options.tenant_id, options.key,
+                                              std::nullopt, event.seq};
+    if (state->apply(event, wall_clock_ms()))
+      outcome.record = state->to_json();
+    else
+      logger()->info("event already applied, skipped tenant={} "
+                     "correlation_id={} candidate={}",
+                     event.tenant_id, event.correlation_id, options.key);
+    return outcome;
+  }
 };
 
 } // namespace
 
 caf::behavior candidate_actor(caf::event_based_actor* self,
                               candidate_options options, caf::actor supervisor,
-                              storage::store* store,
+                              caf::actor writer, storage::store* store,
                               net::service_metrics* metrics) {
   auto idle = options.idle_timeout;
-  auto key = options.key;
-  auto record =
-      std::make_shared<candidate_record>(std::move(options), *store, *metrics);
+  auto data = std::make_shared<candidate_data>(
+      candidate_data{std::move(options), *store, *metrics, std::nullopt});
+  auto report_idle = [self, supervisor, data] {
+    data->idle_due = false;
+    self->send(supervisor, idle_atom::value, data->options.key, data->received);
+  };
   return {
-      [record](apply_atom, const domain::webhook_event& event) {
-        record->apply(event);
+      [self, writer, data, report_idle](apply_atom,
+                                        const domain::webhook_event& event) {
+        ++data->received;
+        auto outcome = data->apply(event);
+        if (!outcome)
+          return;
+        bool changed = outcome->record.has_value();
+        ++data->unsaved;
+        self->request(writer, caf::infinite, save_atom::value,
+                      std::move(*outcome))
+            .then(
+                [data, changed, tenant = event.tenant_id, report_idle] {
+                  --data->unsaved;
+                  data->metrics.inbox_removed(1);
+                  if (changed)
+                    data->metrics.count_processed(tenant);
+                  if (data->unsaved == 0 && data->idle_due)
+                    report_idle();
+                },
+                [data, report_idle](caf::error& err) {
+                  --data->unsaved;
+                  // What is durable is the truth: reload it next time.
+                  data->state.reset();
+                  logger()->error("candidate outcome not saved tenant={} "
+                                  "candidate={}: {}",
+                                  data->options.tenant_id, data->options.key,
+                                  caf::to_string(err));
+                  if (data->unsaved == 0 && data->idle_due)
+                    report_idle();
+                });
       },
       [self](passivate_atom) { self->quit(); },
       caf::after(idle) >>
-          [self, supervisor, key, record] {
-            self->send(supervisor, idle_atom::value, key, record->received());
+          [data, report_idle] {
+            // Only ask to stop once every outcome is written, so that a
+            // successor never loads a state older than ours.
+            if (data->unsaved == 0)
+              report_idle();
+            else
+              data->idle_due = true;
           },
   };
 }

@@ -1,7 +1,8 @@
 // One actor per candidate of a tenant, alive while events come in. It loads
 // the candidate's stored state on its first event, applies events in
-// mailbox order, and saves the state together with the removal of the event
-// from the inbox. After a quiet period it asks its supervisor to stop it.
+// mailbox order, and has the state writer save each new state together with
+// the removal of the event from the inbox. After a quiet period, once its
+// saves are confirmed, it asks its supervisor to stop it.
 //
 // Messages: (apply_atom, webhook_event); (passivate_atom) to quit.
 #pragma once
@@ -26,7 +27,7 @@ struct candidate_options {
 /// notifies with (idle_atom, key, events received) when idle.
 caf::behavior candidate_actor(caf::event_based_actor* self,
                               candidate_options options, caf::actor supervisor,
-                              storage::store* store,
+                              caf::actor writer, storage::store* store,
                               net::service_metrics* metrics);
 
 } // namespace introvy::actors

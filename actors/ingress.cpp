@@ -109,6 +109,9 @@ private:
     metrics_.inbox_added(accepted_.size());
     for (auto& event : accepted_) {
       metrics_.count_tenant_event(event.tenant_id);
+      // The body is in the log; candidates need only the ids, and events
+      // waiting in mailboxes should cost as little memory as possible.
+      std::string{}.swap(event.body);
       caf::anon_send(*tenants_.find(event.tenant_id), dispatch_atom::value,
                      std::move(event));
     }

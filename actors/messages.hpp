@@ -7,6 +7,7 @@
 
 #include "domain/webhook_event.hpp"
 #include "net/webhook_endpoint.hpp"
+#include "storage/store.hpp"
 
 namespace introvy::actors {
 
@@ -17,6 +18,7 @@ using apply_atom = caf::atom_constant<caf::atom("apply")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+using save_atom = caf::atom_constant<caf::atom("save")>;
 
 /// A verified webhook waiting for the durable write, and whom to tell.
 struct ingress_request {
@@ -30,3 +32,4 @@ struct ingress_request {
 // TODO(#5): give webhook_event an inspector once the log becomes a topic.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::domain::webhook_event)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::actors::ingress_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::storage::store::candidate_outcome)

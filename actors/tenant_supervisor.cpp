@@ -24,7 +24,8 @@ struct supervisor_state {
 using supervisor_actor = caf::stateful_actor<supervisor_state>;
 
 caf::behavior supervisor(supervisor_actor* self, supervisor_options options,
-                         storage::store* store, net::service_metrics* metrics) {
+                         caf::actor writer, storage::store* store,
+                         net::service_metrics* metrics) {
   self->set_down_handler([self, options, metrics](caf::down_msg& down) {
     metrics->candidate_stopped();
     auto it = self->state.keys.find(down.source);
@@ -47,11 +48,13 @@ caf::behavior supervisor(supervisor_actor* self, supervisor_options options,
     self->quit(exit.reason);
   });
 
-  auto spawn_child = [self, options, store, metrics](const std::string& key) {
+  auto spawn_child = [self, options, writer, store,
+                      metrics](const std::string& key) {
     candidate_options child_options{options.tenant_id, key,
                                     options.candidate_idle_timeout};
-    auto actor = self->spawn<caf::monitored>(candidate_actor, child_options,
-                                             caf::actor{self}, store, metrics);
+    auto actor =
+        self->spawn<caf::monitored>(candidate_actor, child_options,
+                                    caf::actor{self}, writer, store, metrics);
     metrics->candidate_started();
     self->state.keys.emplace(actor.address(), key);
     return self->state.children.emplace(key, child{actor, 0}).first;
@@ -82,9 +85,10 @@ caf::behavior supervisor(supervisor_actor* self, supervisor_options options,
 
 caf::actor spawn_tenant_supervisor(caf::actor_system& system,
                                    supervisor_options options,
+                                   caf::actor state_writer,
                                    storage::store& store,
                                    net::service_metrics& metrics) {
-  return system.spawn(supervisor, options, &store, &metrics);
+  return system.spawn(supervisor, options, state_writer, &store, &metrics);
 }
 
 } // namespace introvy::actors

@@ -7,6 +7,7 @@
 // closing mailbox. Messages: (dispatch_atom, webhook_event).
 #pragma once
 
+#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 #include <chrono>
 #include <cstdint>
@@ -24,6 +25,7 @@ struct supervisor_options {
 /// `store` and `metrics` must outlive the actor.
 caf::actor spawn_tenant_supervisor(caf::actor_system& system,
                                    supervisor_options options,
+                                   caf::actor state_writer,
                                    storage::store& store,
                                    net::service_metrics& metrics);
 

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
+#include <malloc.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -35,6 +36,9 @@ int serve(const serve_options& options) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // Few malloc arenas: each thread's own arena keeps freed memory, and the
+  // service has many threads for a small heap.
+  mallopt(M_ARENA_MAX, 2);
 
   auto config = config::load_file(options.config_path);
   if (!options.listen.empty())

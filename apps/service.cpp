@@ -7,6 +7,7 @@
 
 #include "actors/ingress.hpp"
 #include "actors/messages.hpp"
+#include "actors/state_writer.hpp"
 #include "actors/tenant_directory.hpp"
 #include "actors/tenant_supervisor.hpp"
 #include "net/http_server.hpp"
@@ -63,6 +64,7 @@ struct service::impl {
   caf::actor_system system;
   actors::tenant_directory tenants;
   caf::actor ingress;
+  caf::actor state_writer;
   std::unique_ptr<net::webhook_endpoint> webhooks;
   std::unique_ptr<net::http_server> server;
   bool stopped = false;
@@ -76,13 +78,14 @@ struct service::impl {
       , system(actor_cfg) {}
 
   void spawn_actors() {
+    state_writer = actors::spawn_state_writer(system, *store);
     for (const auto& t : config.tenants)
       tenants.add(
           t.front_office_tenant_id,
           actors::spawn_tenant_supervisor(
               system,
               {t.front_office_tenant_id, config.actors.candidate_idle_timeout},
-              *store, metrics));
+              state_writer, *store, metrics));
     ingress = actors::spawn_ingress(system, *store, metrics, tenants);
   }
 
@@ -107,6 +110,7 @@ struct service::impl {
         ++orphaned;
         return;
       }
+      std::string{}.swap(event.body); // in the log; candidates need ids only
       caf::anon_send(*supervisor, actors::dispatch_atom::value,
                      std::move(event));
       ++dispatched;
@@ -193,6 +197,7 @@ struct service::impl {
     }
     for (auto& supervisor : tenants.all())
       caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(state_writer, caf::exit_reason::user_shutdown);
     system.await_all_actors_done();
     spdlog::info("stopped: inbox={} (applied on next start)",
                  metrics.inbox_depth());

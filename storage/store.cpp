@@ -242,6 +242,18 @@ status store::complete_inbox(std::uint64_t seq) {
   return write(batch, false);
 }
 
+status store::save_outcomes(const std::vector<candidate_outcome>& outcomes) {
+  rocksdb::WriteBatch batch;
+  auto* candidates = family("candidates");
+  auto* inbox = family("inbox");
+  for (const auto& o : outcomes) {
+    if (o.record)
+      batch.Put(candidates, candidate_key(o.tenant_id, o.key), *o.record);
+    batch.Delete(inbox, sequence_key(o.seq));
+  }
+  return write(batch, false);
+}
+
 status store::for_each_inbox(
     const std::function<void(domain::webhook_event&&)>& visit) {
   std::unique_ptr<rocksdb::Iterator> it{

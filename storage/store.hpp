@@ -72,6 +72,20 @@ public:
   /// Removes an event from the inbox without an outcome to store.
   status complete_inbox(std::uint64_t seq);
 
+  /// The outcome of applying one event: the candidate's new record (or none
+  /// when nothing changed) and the event to remove from the inbox.
+  struct candidate_outcome {
+    std::int64_t tenant_id = 0;
+    std::string key;
+    std::optional<std::string> record;
+    std::uint64_t seq = 0;
+  };
+
+  /// Saves many outcomes in one write, each with its inbox removal. Not
+  /// synced: after a power loss an outcome and its inbox entry come back
+  /// together, and the event is applied again.
+  status save_outcomes(const std::vector<candidate_outcome>& outcomes);
+
   // --- start-up and inspection -------------------------------------------
 
   /// Calls `visit` for every event still in the inbox, in log order.
