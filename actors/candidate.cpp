@@ -55,11 +55,14 @@ struct candidate_data {
   apply(const domain::webhook_event& event) {
     if (!ensure_loaded(event))
       return std::nullopt; // stays in the inbox; dispatched again on restart
-    storage::store::candidate_outcome outcome{options.tenant_id, options.key,
-                                              std::nullopt, event.seq};
-    if (state->apply(event, wall_clock_ms()))
+    storage::store::candidate_outcome outcome;
+    outcome.tenant_id = options.tenant_id;
+    outcome.key = options.key;
+    outcome.seq = event.seq;
+    if (auto entry = state->apply(event, wall_clock_ms())) {
       outcome.record = state->to_json();
-    else
+      outcome.history_entry = domain::to_json(*entry);
+    } else
       logger()->info("event already applied, skipped tenant={} "
                      "correlation_id={} candidate={}",
                      event.tenant_id, event.correlation_id, options.key);

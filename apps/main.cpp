@@ -61,36 +61,73 @@ int check_config(const std::string& path) {
   return 0;
 }
 
+std::int64_t tenant_of(const std::string& key) {
+  return static_cast<std::int64_t>(
+      storage::decode_sequence_key(key.substr(0, 8)).value_or(0));
+}
+
+// Candidates: each summary is followed by its history entries, whose keys
+// are the summary's key, a NUL byte and a sequence number.
+storage::status dump_candidates(storage::store& store) {
+  nlohmann::json current;
+  auto print = [&] {
+    if (!current.is_null())
+      std::cout << current.dump() << "\n";
+    current = nullptr;
+  };
+  auto s = store.for_each(
+      "candidates", [&](const std::string& key, const std::string& value) {
+        if (key.find('\0', 8) != std::string::npos) {
+          if (!current.is_null())
+            current["state"]["history"].push_back(
+                nlohmann::json::parse(value, nullptr, false));
+          return;
+        }
+        print();
+        current["tenant"] = tenant_of(key);
+        current["candidate"] = key.substr(8);
+        current["state"] = nlohmann::json::parse(value, nullptr, false);
+        current["state"]["history"] = nlohmann::json::array();
+      });
+  print();
+  return s;
+}
+
+storage::status dump_dedup(storage::store& store) {
+  return store.for_each(
+      "dedup", [](const std::string& key, const std::string& value) {
+        nlohmann::json line = {{"tenant", tenant_of(key)},
+                               {"correlation_id", key.substr(8)}};
+        if (auto record = storage::decode_dedup(value))
+          line["seq"] = record->seq;
+        std::cout << line.dump() << "\n";
+      });
+}
+
+// events, inbox, quarantine: keyed by sequence number.
+storage::status dump_log(storage::store& store, const std::string& family) {
+  return store.for_each(
+      family, [](const std::string& key, const std::string& value) {
+        auto seq = storage::decode_sequence_key(key).value_or(0);
+        nlohmann::json line = {{"seq", seq}};
+        if (auto event = storage::decode_event(seq, value)) {
+          line["tenant"] = event->tenant_id;
+          line["correlation_id"] = event->correlation_id;
+          line["event"] = event->event_name;
+          line["pipeline_id"] = event->resource.pipeline_id;
+        }
+        std::cout << line.dump() << "\n";
+      });
+}
+
 // Prints a column family as JSON lines, for engineers and tests. Opens the
 // store read-only, so it also works beside a running service.
 int dump(const std::string& data, const std::string& family) {
   auto store =
       storage::store::open({data, false, std::chrono::hours{24}, true});
-  auto s = store->for_each(family, [&](const std::string& key,
-                                       const std::string& value) {
-    nlohmann::json line;
-    if (family == "candidates") {
-      line["tenant"] = storage::decode_sequence_key(key.substr(0, 8)).value();
-      line["candidate"] = key.substr(8);
-      line["state"] = nlohmann::json::parse(value, nullptr, false);
-    } else if (family == "dedup") {
-      auto record = storage::decode_dedup(value);
-      line["tenant"] = storage::decode_sequence_key(key.substr(0, 8)).value();
-      line["correlation_id"] = key.substr(8);
-      if (record)
-        line["seq"] = record->seq;
-    } else {
-      auto seq = storage::decode_sequence_key(key).value_or(0);
-      line["seq"] = seq;
-      if (auto event = storage::decode_event(seq, value)) {
-        line["tenant"] = event->tenant_id;
-        line["correlation_id"] = event->correlation_id;
-        line["event"] = event->event_name;
-        line["pipeline_id"] = event->resource.pipeline_id;
-      }
-    }
-    std::cout << line.dump() << "\n";
-  });
+  auto s = family == "candidates" ? dump_candidates(*store)
+           : family == "dedup"    ? dump_dedup(*store)
+                                  : dump_log(*store, family);
   if (!s.ok()) {
     std::cerr << "dump failed: " << s.message() << "\n";
     return 1;

@@ -7,31 +7,49 @@ namespace introvy::domain {
 
 using json = nlohmann::json;
 
-bool candidate_state::apply(const webhook_event& event, std::int64_t now_ms) {
+std::string to_json(const history_entry& e) {
+  json doc = {{"seq", e.seq},
+              {"correlation_id", e.correlation_id},
+              {"event", e.event_name},
+              {"pipeline_id", e.pipeline_id},
+              {"received_at_ms", e.received_at_ms},
+              {"applied_at_ms", e.applied_at_ms}};
+  return doc.dump();
+}
+
+history_entry history_entry_from_json(const std::string& text) {
+  json e = json::parse(text, nullptr, false);
+  if (e.is_discarded() || !e.is_object())
+    throw std::invalid_argument("history entry is not a JSON object");
+  try {
+    return {e.at("seq").get<std::uint64_t>(),
+            e.at("correlation_id").get<std::string>(),
+            e.at("event").get<std::string>(),
+            e.at("pipeline_id").get<std::int64_t>(),
+            e.at("received_at_ms").get<std::int64_t>(),
+            e.at("applied_at_ms").get<std::int64_t>()};
+  } catch (const json::exception& ex) {
+    throw std::invalid_argument(std::string{"corrupt history entry: "} +
+                                ex.what());
+  }
+}
+
+std::optional<history_entry> candidate_state::apply(const webhook_event& event,
+                                                    std::int64_t now_ms) {
   if (event.seq <= last_seq_)
-    return false;
-  history_.push_back({event.seq, event.correlation_id, event.event_name,
-                      event.resource.pipeline_id, event.received_at_ms,
-                      now_ms});
-  if (history_.size() > max_history)
-    history_.pop_front();
+    return std::nullopt;
   last_seq_ = event.seq;
   ++events_applied_;
-  return true;
+  return history_entry{event.seq,
+                       event.correlation_id,
+                       event.event_name,
+                       event.resource.pipeline_id,
+                       event.received_at_ms,
+                       now_ms};
 }
 
 std::string candidate_state::to_json() const {
-  json entries = json::array();
-  for (const auto& e : history_)
-    entries.push_back({{"seq", e.seq},
-                       {"correlation_id", e.correlation_id},
-                       {"event", e.event_name},
-                       {"pipeline_id", e.pipeline_id},
-                       {"received_at_ms", e.received_at_ms},
-                       {"applied_at_ms", e.applied_at_ms}});
-  json doc = {{"last_seq", last_seq_},
-              {"events_applied", events_applied_},
-              {"history", std::move(entries)}};
+  json doc = {{"last_seq", last_seq_}, {"events_applied", events_applied_}};
   return doc.dump();
 }
 
@@ -43,13 +61,6 @@ candidate_state candidate_state::from_json(const std::string& text) {
     candidate_state state;
     state.last_seq_ = doc.at("last_seq").get<std::uint64_t>();
     state.events_applied_ = doc.at("events_applied").get<std::uint64_t>();
-    for (const auto& e : doc.at("history"))
-      state.history_.push_back({e.at("seq").get<std::uint64_t>(),
-                                e.at("correlation_id").get<std::string>(),
-                                e.at("event").get<std::string>(),
-                                e.at("pipeline_id").get<std::int64_t>(),
-                                e.at("received_at_ms").get<std::int64_t>(),
-                                e.at("applied_at_ms").get<std::int64_t>()});
     return state;
   } catch (const json::exception& ex) {
     throw std::invalid_argument(std::string{"corrupt candidate record: "} +

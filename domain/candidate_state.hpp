@@ -1,9 +1,12 @@
-// What we remember about one candidate of one tenant: the events applied to
-// it, in arrival order. Pure logic; storage keeps it as JSON.
+// What we remember about one candidate of one tenant: how far in the event
+// log it has got, and one history entry per event applied to it. The
+// summary is small and rewritten on each event; history entries are written
+// once each, so applying an event costs the same however long the history.
+// Pure logic; storage keeps both as JSON.
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <optional>
 #include <string>
 
 #include "domain/webhook_event.hpp"
@@ -19,21 +22,22 @@ struct history_entry {
   std::int64_t applied_at_ms = 0;
 };
 
+std::string to_json(const history_entry& entry);
+/// Throws std::invalid_argument on a corrupt entry.
+history_entry history_entry_from_json(const std::string& text);
+
 class candidate_state {
 public:
-  /// Most recent entries kept in the stored history; older ones are only
-  /// counted, so a long-lived candidate's record stays small.
-  static constexpr std::size_t max_history = 100;
-
   /// Applies an event unless it was applied already (events of a candidate
   /// arrive in log order, so anything at or below the last sequence is a
-  /// replay). Returns whether it changed the state.
-  bool apply(const webhook_event& event, std::int64_t now_ms);
+  /// replay). Returns the history entry to record, or nothing.
+  std::optional<history_entry> apply(const webhook_event& event,
+                                     std::int64_t now_ms);
 
   std::uint64_t last_seq() const { return last_seq_; }
   std::uint64_t events_applied() const { return events_applied_; }
-  const std::deque<history_entry>& history() const { return history_; }
 
+  /// The summary record (without the history).
   std::string to_json() const;
   /// Throws std::invalid_argument on a corrupt record.
   static candidate_state from_json(const std::string& text);
@@ -41,7 +45,6 @@ public:
 private:
   std::uint64_t last_seq_ = 0;
   std::uint64_t events_applied_ = 0;
-  std::deque<history_entry> history_;
 };
 
 } // namespace introvy::domain

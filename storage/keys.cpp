@@ -53,6 +53,14 @@ std::string candidate_key(std::int64_t tenant_id, std::string_view key) {
   return out;
 }
 
+std::string candidate_history_key(std::int64_t tenant_id, std::string_view key,
+                                  std::uint64_t seq) {
+  auto out = candidate_key(tenant_id, key);
+  out.push_back('\0');
+  put_u64(out, seq);
+  return out;
+}
+
 std::string encode_dedup(const dedup_record& record) {
   std::string out;
   out.reserve(24);

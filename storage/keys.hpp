@@ -22,6 +22,12 @@ std::string dedup_key(std::int64_t tenant_id, std::string_view correlation_id);
 /// candidates: tenant (8 bytes) + the candidate key ("talent:42").
 std::string candidate_key(std::int64_t tenant_id, std::string_view key);
 
+/// candidates, history entries: the candidate key, a NUL byte (which no
+/// candidate key contains) and the event's sequence number, so a
+/// candidate's entries sort in log order right after its summary.
+std::string candidate_history_key(std::int64_t tenant_id, std::string_view key,
+                                  std::uint64_t seq);
+
 /// The dedup record: when the original arrived, its body's fingerprint and
 /// where it sits in the log. Fixed 24 bytes.
 struct dedup_record {

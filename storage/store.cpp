@@ -226,22 +226,6 @@ status store::load_candidate(std::int64_t tenant_id, const std::string& key,
   return status::success();
 }
 
-status store::save_candidate(std::int64_t tenant_id, const std::string& key,
-                             const std::string& record, std::uint64_t seq) {
-  rocksdb::WriteBatch batch;
-  batch.Put(family("candidates"), candidate_key(tenant_id, key), record);
-  batch.Delete(family("inbox"), sequence_key(seq));
-  // Not synced: the inbox entry and the outcome leave together, so after a
-  // power loss both are back and the event is simply applied again.
-  return write(batch, false);
-}
-
-status store::complete_inbox(std::uint64_t seq) {
-  rocksdb::WriteBatch batch;
-  batch.Delete(family("inbox"), sequence_key(seq));
-  return write(batch, false);
-}
-
 status store::save_outcomes(const std::vector<candidate_outcome>& outcomes) {
   rocksdb::WriteBatch batch;
   auto* candidates = family("candidates");
@@ -249,6 +233,9 @@ status store::save_outcomes(const std::vector<candidate_outcome>& outcomes) {
   for (const auto& o : outcomes) {
     if (o.record)
       batch.Put(candidates, candidate_key(o.tenant_id, o.key), *o.record);
+    if (o.history_entry)
+      batch.Put(candidates, candidate_history_key(o.tenant_id, o.key, o.seq),
+                *o.history_entry);
     batch.Delete(inbox, sequence_key(o.seq));
   }
   return write(batch, false);

@@ -63,21 +63,14 @@ public:
   status load_candidate(std::int64_t tenant_id, const std::string& key,
                         std::optional<std::string>& record);
 
-  /// Saves a candidate's record and removes the event `seq` from the inbox,
-  /// in one write: an event leaves the inbox exactly when its outcome is
-  /// stored.
-  status save_candidate(std::int64_t tenant_id, const std::string& key,
-                        const std::string& record, std::uint64_t seq);
-
-  /// Removes an event from the inbox without an outcome to store.
-  status complete_inbox(std::uint64_t seq);
-
-  /// The outcome of applying one event: the candidate's new record (or none
-  /// when nothing changed) and the event to remove from the inbox.
+  /// The outcome of applying one event: the candidate's new summary and
+  /// history entry (or none when nothing changed) and the event to remove
+  /// from the inbox.
   struct candidate_outcome {
     std::int64_t tenant_id = 0;
     std::string key;
     std::optional<std::string> record;
+    std::optional<std::string> history_entry;
     std::uint64_t seq = 0;
   };
 

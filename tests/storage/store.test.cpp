@@ -108,20 +108,43 @@ TEST_CASE("a committed webhook is logged, deduplicated and queued at once") {
   CHECK(ids == std::vector<std::string>{"a", "b"});
 }
 
-TEST_CASE("saving a candidate removes its event from the inbox") {
+TEST_CASE("saving an outcome removes its event from the inbox") {
   temp_store_dir dir;
   auto db = storage::store::open(dir.options());
-  std::vector<domain::webhook_event> accepted{make_event(6, "a", 1)};
+  std::vector<domain::webhook_event> accepted{make_event(6, "a", 1),
+                                              make_event(6, "b", 2)};
   std::vector<domain::webhook_event> none;
   REQUIRE(db->commit_webhooks(accepted, none).ok());
-  REQUIRE(
-      db->save_candidate(6, "pipeline:1", "{\"x\":1}", accepted[0].seq).ok());
+
+  storage::store::candidate_outcome applied{6, "pipeline:1", "{\"x\":1}",
+                                            "{\"h\":1}", accepted[0].seq};
+  storage::store::candidate_outcome skipped{6, "pipeline:1", std::nullopt,
+                                            std::nullopt, accepted[1].seq};
+  REQUIRE(db->save_outcomes({applied, skipped}).ok());
+
   std::optional<std::string> record;
   REQUIRE(db->load_candidate(6, "pipeline:1", record).ok());
   CHECK(record == "{\"x\":1}");
   std::size_t left = 0;
   REQUIRE(db->for_each_inbox([&](domain::webhook_event&&) { ++left; }).ok());
   CHECK(left == 0);
+  std::vector<std::string> keys;
+  REQUIRE(db->for_each("candidates", [&](auto& key, auto&) {
+              keys.push_back(key);
+            }).ok());
+  REQUIRE(keys.size() == 2);
+  CHECK(keys[0] == storage::candidate_key(6, "pipeline:1"));
+  CHECK(keys[1] == storage::candidate_history_key(6, "pipeline:1", 1));
+}
+
+TEST_CASE("a candidate's history keys sort after it and before others") {
+  auto summary = storage::candidate_key(6, "talent:42");
+  auto first = storage::candidate_history_key(6, "talent:42", 1);
+  auto later = storage::candidate_history_key(6, "talent:42", 300);
+  auto other = storage::candidate_key(6, "talent:420");
+  CHECK(summary < first);
+  CHECK(first < later);
+  CHECK(later < other);
 }
 
 TEST_CASE("dedup records older than the retention no longer count") {
