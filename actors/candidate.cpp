@@ -89,7 +89,7 @@ caf::behavior candidate_actor(caf::event_based_actor* self,
         ++data->received;
         auto outcome = data->apply(event);
         if (!outcome)
-          return;
+          return data->options.budget->give_back();
         bool changed = outcome->record.has_value();
         ++data->unsaved;
         self->request(writer, caf::infinite, save_atom::value,
@@ -97,6 +97,7 @@ caf::behavior candidate_actor(caf::event_based_actor* self,
             .then(
                 [data, changed, tenant = event.tenant_id, report_idle] {
                   --data->unsaved;
+                  data->options.budget->give_back();
                   data->metrics.inbox_removed(1);
                   if (changed)
                     data->metrics.count_processed(tenant);
@@ -105,6 +106,7 @@ caf::behavior candidate_actor(caf::event_based_actor* self,
                 },
                 [data, report_idle](caf::error& err) {
                   --data->unsaved;
+                  data->options.budget->give_back();
                   // What is durable is the truth: reload it next time.
                   data->state.reset();
                   logger()->error("candidate outcome not saved tenant={} "

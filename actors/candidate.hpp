@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 
+#include "actors/dispatch_budget.hpp"
 #include "net/metrics.hpp"
 #include "storage/store.hpp"
 
@@ -21,6 +22,7 @@ struct candidate_options {
   std::int64_t tenant_id = 0;
   std::string key; // "talent:42" or "pipeline:555001"
   std::chrono::milliseconds idle_timeout{60'000};
+  dispatch_budget* budget = nullptr; // given back once an event is done
 };
 
 /// The behaviour of a candidate actor, spawned by its supervisor, which it

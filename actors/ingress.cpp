@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <vector>
 
+#include "actors/dispatcher.hpp"
 #include "actors/logger.hpp"
 #include "actors/messages.hpp"
 
@@ -12,10 +13,17 @@ namespace {
 
 using net::ingest_result;
 
+using refill_atom = caf::atom_constant<caf::atom("refill")>;
+
+// How long to wait before reading back the backlog when candidates have not
+// yet made room.
+constexpr std::chrono::milliseconds refill_pause{10};
+
 struct ingress_state {
   static inline const char* name = "ingress";
   std::vector<ingress_request> pending;
   bool flush_scheduled = false;
+  bool refill_scheduled = false;
 };
 
 using ingress_actor = caf::stateful_actor<ingress_state>;
@@ -29,10 +37,13 @@ struct decision {
 class batch_committer {
 public:
   batch_committer(storage::store& store, net::service_metrics& metrics,
-                  const tenant_directory& tenants)
+                  const tenant_directory& tenants, dispatch_budget& budget)
       : store_(store)
       , metrics_(metrics)
-      , tenants_(tenants) {}
+      , tenants_(tenants)
+      , dispatcher_(store, tenants, budget) {}
+
+  dispatcher& backlog() { return dispatcher_; }
 
   void commit(std::vector<ingress_request>& pending) {
     std::vector<decision> decisions;
@@ -107,14 +118,9 @@ private:
 
   void hand_over() {
     metrics_.inbox_added(accepted_.size());
-    for (auto& event : accepted_) {
+    for (auto& event : accepted_)
       metrics_.count_tenant_event(event.tenant_id);
-      // The body is in the log; candidates need only the ids, and events
-      // waiting in mailboxes should cost as little memory as possible.
-      std::string{}.swap(event.body);
-      caf::anon_send(*tenants_.find(event.tenant_id), dispatch_atom::value,
-                     std::move(event));
-    }
+    dispatcher_.accepted(accepted_);
   }
 
   storage::store& store_;
@@ -123,7 +129,22 @@ private:
   std::vector<domain::webhook_event> accepted_;
   std::vector<domain::webhook_event> quarantined_;
   std::map<std::string, std::uint64_t> in_batch_; // dedup key -> fingerprint
+  dispatcher dispatcher_;
 };
+
+// Reads back part of the backlog now, or after a pause when candidates
+// have not made room yet; at most one refill is pending at a time.
+void schedule_refill(caf::stateful_actor<ingress_state>* self,
+                     batch_committer& committer) {
+  auto& backlog = committer.backlog();
+  if (self->state.refill_scheduled || !backlog.has_backlog())
+    return;
+  self->state.refill_scheduled = true;
+  if (backlog.has_room())
+    self->send(self, refill_atom::value);
+  else
+    self->delayed_send(self, refill_pause, refill_atom::value);
+}
 
 caf::behavior ingress(ingress_actor* self,
                       std::shared_ptr<batch_committer> committer) {
@@ -133,7 +154,10 @@ caf::behavior ingress(ingress_actor* self,
       return;
     committer->commit(self->state.pending);
     self->state.pending.clear();
+    schedule_refill(self, *committer);
   };
+  // Whatever the inbox holds from before the start is the first backlog.
+  schedule_refill(self, *committer);
   return {
       [self](submit_atom, ingress_request& request) {
         self->state.pending.push_back(std::move(request));
@@ -145,6 +169,11 @@ caf::behavior ingress(ingress_actor* self,
         }
       },
       [flush](flush_atom) { flush(); },
+      [self, committer](refill_atom) {
+        self->state.refill_scheduled = false;
+        committer->backlog().refill();
+        schedule_refill(self, *committer);
+      },
       [self, flush](shutdown_atom) {
         flush();
         self->quit();
@@ -157,8 +186,10 @@ caf::behavior ingress(ingress_actor* self,
 
 caf::actor spawn_ingress(caf::actor_system& system, storage::store& store,
                          net::service_metrics& metrics,
-                         const tenant_directory& tenants) {
-  auto committer = std::make_shared<batch_committer>(store, metrics, tenants);
+                         const tenant_directory& tenants,
+                         dispatch_budget& budget) {
+  auto committer =
+      std::make_shared<batch_committer>(store, metrics, tenants, budget);
   return system.spawn<caf::detached>(ingress, committer);
 }
 

@@ -9,15 +9,19 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/dispatch_budget.hpp"
 #include "actors/tenant_directory.hpp"
 #include "net/metrics.hpp"
 #include "storage/store.hpp"
 
 namespace introvy::actors {
 
-/// Spawns the ingress. `store`, `metrics` and `tenants` must outlive it.
+/// Spawns the ingress, which then hands over what the inbox already holds
+/// (see dispatcher.hpp). `store`, `metrics`, `tenants` and `budget` must
+/// outlive it.
 caf::actor spawn_ingress(caf::actor_system& system, storage::store& store,
                          net::service_metrics& metrics,
-                         const tenant_directory& tenants);
+                         const tenant_directory& tenants,
+                         dispatch_budget& budget);
 
 } // namespace introvy::actors

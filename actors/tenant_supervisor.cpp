@@ -50,8 +50,8 @@ caf::behavior supervisor(supervisor_actor* self, supervisor_options options,
 
   auto spawn_child = [self, options, writer, store,
                       metrics](const std::string& key) {
-    candidate_options child_options{options.tenant_id, key,
-                                    options.candidate_idle_timeout};
+    candidate_options child_options{
+        options.tenant_id, key, options.candidate_idle_timeout, options.budget};
     auto actor =
         self->spawn<caf::monitored>(candidate_actor, child_options,
                                     caf::actor{self}, writer, store, metrics);

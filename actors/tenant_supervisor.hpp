@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "actors/dispatch_budget.hpp"
 #include "net/metrics.hpp"
 #include "storage/store.hpp"
 
@@ -20,6 +21,7 @@ namespace introvy::actors {
 struct supervisor_options {
   std::int64_t tenant_id = 0;
   std::chrono::milliseconds candidate_idle_timeout{60'000};
+  dispatch_budget* budget = nullptr; // candidates give back what they apply
 };
 
 /// `store` and `metrics` must outlive the actor.

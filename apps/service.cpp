@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <thread>
 
+#include "actors/dispatch_budget.hpp"
 #include "actors/ingress.hpp"
 #include "actors/messages.hpp"
 #include "actors/state_writer.hpp"
@@ -61,8 +62,10 @@ struct service::impl {
   std::unique_ptr<storage::store> store;
   net::service_metrics metrics;
   caf::actor_system_config actor_cfg;
-  caf::actor_system system;
+  // Declared before the actor system, so they outlive every actor.
+  actors::dispatch_budget budget;
   actors::tenant_directory tenants;
+  caf::actor_system system;
   caf::actor ingress;
   caf::actor state_writer;
   std::unique_ptr<net::webhook_endpoint> webhooks;
@@ -75,24 +78,25 @@ struct service::impl {
                                     c.storage.dedup_retention, false}))
       , metrics(tenant_ids(c))
       , actor_cfg(actor_config(c.actors))
+      , budget(static_cast<std::int64_t>(c.actors.max_dispatched_events))
       , system(actor_cfg) {}
 
   void spawn_actors() {
     state_writer = actors::spawn_state_writer(system, *store);
     for (const auto& t : config.tenants)
-      tenants.add(
-          t.front_office_tenant_id,
-          actors::spawn_tenant_supervisor(
-              system,
-              {t.front_office_tenant_id, config.actors.candidate_idle_timeout},
-              state_writer, *store, metrics));
-    ingress = actors::spawn_ingress(system, *store, metrics, tenants);
+      tenants.add(t.front_office_tenant_id,
+                  actors::spawn_tenant_supervisor(
+                      system,
+                      {t.front_office_tenant_id,
+                       config.actors.candidate_idle_timeout, &budget},
+                      state_writer, *store, metrics));
+    release_quarantine(); // needs the tenants; before the ingress reads
+    ingress = actors::spawn_ingress(system, *store, metrics, tenants, budget);
   }
 
-  // Events accepted before a stop or a crash and not yet applied go back to
-  // their candidates; quarantined events of tenants onboarded since join
-  // them. Sent before the server starts, so they precede new events.
-  void redispatch_inbox() {
+  // Quarantined events of tenants onboarded since join the inbox, which
+  // the ingress then hands over, oldest first, before anything new.
+  void release_quarantine() {
     std::size_t released = 0;
     auto s = store->release_quarantine(
         [this](std::int64_t id) { return tenants.find(id) != nullptr; },
@@ -102,27 +106,9 @@ struct service::impl {
     if (released > 0)
       spdlog::info("released {} quarantined events of onboarded tenants",
                    released);
-
-    std::size_t dispatched = 0, orphaned = 0;
-    s = store->for_each_inbox([&](domain::webhook_event&& event) {
-      const caf::actor* supervisor = tenants.find(event.tenant_id);
-      if (supervisor == nullptr) {
-        ++orphaned;
-        return;
-      }
-      std::string{}.swap(event.body); // in the log; candidates need ids only
-      caf::anon_send(*supervisor, actors::dispatch_atom::value,
-                     std::move(event));
-      ++dispatched;
-    });
-    if (!s.ok())
-      throw std::runtime_error("inbox scan failed: " + s.message());
-    metrics.inbox_added(dispatched + orphaned);
-    if (orphaned > 0)
-      spdlog::warn("{} inbox events belong to tenants no longer configured; "
-                   "kept in the inbox",
-                   orphaned);
-    spdlog::info("inbox: {} events dispatched again", dispatched);
+    metrics.inbox_added(store->inbox_depth_at_open());
+    spdlog::info("inbox: {} events dispatched again",
+                 store->inbox_depth_at_open());
   }
 
   net::router make_routes() {
@@ -164,7 +150,6 @@ struct service::impl {
 
   void start() {
     spawn_actors();
-    redispatch_inbox();
     auto options = server_options(config.server);
     options.on_too_large = [this] {
       metrics.count_webhook(net::webhook_outcome::too_large);

@@ -422,11 +422,14 @@ void read_avionte(const table_reader& avionte, avionte_config& config) {
 }
 
 void read_actors(const table_reader& actors, actors_config& config) {
-  actors.allow_only({"scheduler_threads", "candidate_idle_timeout_ms"});
+  actors.allow_only({"scheduler_threads", "candidate_idle_timeout_ms",
+                     "max_dispatched_events"});
   if (auto threads = actors.integer("scheduler_threads", 1, max_threads))
     config.scheduler_threads = static_cast<unsigned>(*threads);
   if (auto ms = actors.milliseconds("candidate_idle_timeout_ms"))
     config.candidate_idle_timeout = *ms;
+  if (auto n = actors.integer("max_dispatched_events", 1, 10'000'000))
+    config.max_dispatched_events = static_cast<std::size_t>(*n);
 }
 
 // Tenants ----------------------------------------------------------------

@@ -23,6 +23,7 @@ inline constexpr std::chrono::milliseconds default_keep_alive_timeout{60'000};
 inline constexpr std::chrono::hours default_dedup_retention{24 * 30};
 inline constexpr std::chrono::milliseconds default_candidate_idle{60'000};
 inline constexpr std::size_t default_max_pending_acks = 10'000;
+inline constexpr std::size_t default_max_dispatched = 20'000;
 
 /// A secret as written in the file (the reference) and as resolved (the
 /// value). Only the reference may ever be printed.
@@ -89,6 +90,9 @@ struct actors_config {
   unsigned scheduler_threads = 2; // actors.scheduler_threads
   std::chrono::milliseconds candidate_idle_timeout = default_candidate_idle;
   // actors.candidate_idle_timeout_ms
+  std::size_t max_dispatched_events = default_max_dispatched;
+  // actors.max_dispatched_events: events handed to candidate actors and not
+  // yet applied; the rest wait in the inbox on disk, not in memory.
 };
 
 struct service_config {

@@ -241,6 +241,29 @@ status store::save_outcomes(const std::vector<candidate_outcome>& outcomes) {
   return write(batch, false);
 }
 
+status store::read_inbox(std::uint64_t after, std::size_t limit,
+                         std::vector<domain::webhook_event>& events) {
+  events.clear();
+  std::unique_ptr<rocksdb::Iterator> it{
+      db_->NewIterator(rocksdb::ReadOptions{}, family("inbox"))};
+  for (it->Seek(sequence_key(after + 1)); it->Valid() && events.size() < limit;
+       it->Next()) {
+    std::string value;
+    auto s =
+        db_->Get(rocksdb::ReadOptions{}, family("events"), it->key(), &value);
+    auto seq = decode_sequence_key(it->key().ToStringView());
+    if (!s.ok() || !seq)
+      return status::failure("inbox entry without its event in the log");
+    auto event = decode_event(*seq, value);
+    if (!event)
+      return status::failure("undecodable event in the log at sequence " +
+                             std::to_string(*seq));
+    std::string{}.swap(event->body);
+    events.push_back(std::move(*event));
+  }
+  return translate(it->status(), "inbox scan");
+}
+
 status store::for_each_inbox(
     const std::function<void(domain::webhook_event&&)>& visit) {
   std::unique_ptr<rocksdb::Iterator> it{

@@ -81,6 +81,11 @@ public:
 
   // --- start-up and inspection -------------------------------------------
 
+  /// Up to `limit` events of the inbox after sequence `after`, in log
+  /// order, without their bodies (candidates need only the ids).
+  status read_inbox(std::uint64_t after, std::size_t limit,
+                    std::vector<domain::webhook_event>& events);
+
   /// Calls `visit` for every event still in the inbox, in log order.
   status
   for_each_inbox(const std::function<void(domain::webhook_event&&)>& visit);

@@ -298,7 +298,8 @@ class Service:
                  secrets=("e2e-secret-one",), fsync=True, tenants=(6, 7),
                  candidate_idle_timeout_ms=None, header_timeout_ms=None,
                  body_timeout_ms=None, keep_alive_timeout_ms=None,
-                 max_body_bytes=None, extra_toml="", log_level="info"):
+                 max_body_bytes=None, extra_toml="", log_level="info",
+                 max_dispatched_events=None):
         self.dir = directory or tempfile.mkdtemp(prefix="introvy-e2e-")
         self.store = os.path.join(self.dir, "store")
         self.auth = auth
@@ -310,6 +311,7 @@ class Service:
         self.body_timeout_ms = body_timeout_ms
         self.keep_alive_timeout_ms = keep_alive_timeout_ms
         self.max_body_bytes = max_body_bytes
+        self.max_dispatched_events = max_dispatched_events
         self.extra_toml = extra_toml
         self.log_level = log_level
         self.proc = None
@@ -359,10 +361,15 @@ class Service:
             "secrets = [%s]" % ", ".join(refs),
             "",
         ]
+        actors = []
         if self.candidate_idle_timeout_ms is not None:
-            lines += ["[actors]",
-                      "candidate_idle_timeout_ms = %d"
-                      % self.candidate_idle_timeout_ms, ""]
+            actors.append("candidate_idle_timeout_ms = %d"
+                          % self.candidate_idle_timeout_ms)
+        if self.max_dispatched_events is not None:
+            actors.append("max_dispatched_events = %d"
+                          % self.max_dispatched_events)
+        if actors:
+            lines += ["[actors]"] + actors + [""]
         for tenant in self.tenants:
             lines += ["[[tenant]]",
                       "front_office_tenant_id = %d" % tenant,
@@ -530,6 +537,7 @@ class ServiceTestCase(unittest.TestCase):
                         body_timeout_ms=old.body_timeout_ms,
                         keep_alive_timeout_ms=old.keep_alive_timeout_ms,
                         max_body_bytes=old.max_body_bytes,
+                        max_dispatched_events=old.max_dispatched_events,
                         extra_toml=old.extra_toml, log_level=old.log_level)
         settings.update(changes)
         return self.start_service(directory=old.dir, **settings)

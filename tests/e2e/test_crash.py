@@ -17,8 +17,9 @@ MIN_ACKED = 200         # do not kill before this many acknowledgements
 
 class CrashTest(ServiceTestCase):
 
-    def crash_and_recover(self, fsync):
-        svc = self.start_service(fsync=fsync)
+    def crash_and_recover(self, fsync, max_dispatched_events=None):
+        svc = self.start_service(fsync=fsync,
+                                 max_dispatched_events=max_dispatched_events)
         load = harness.Load(svc, threads=THREADS, per_thread=PER_THREAD,
                             seconds=LOAD_SECONDS, tag="crash")
         load.start()
@@ -60,6 +61,11 @@ class CrashTest(ServiceTestCase):
 
     def test_kill9_under_load_without_fsync(self):
         self.crash_and_recover(fsync=False)
+
+    def test_kill9_with_most_of_the_backlog_waiting_on_disk(self):
+        # A dispatch budget of 7 keeps nearly every accepted event in the
+        # inbox on disk, read back in log order as candidates catch up.
+        self.crash_and_recover(fsync=True, max_dispatched_events=7)
 
 
 if __name__ == "__main__":

@@ -141,7 +141,14 @@ class AcceptedEventTests(WebhookTestCase):
             self.assertEqual(history_ids(c), [correlation])
 
     def test_events_of_one_candidate_are_applied_in_arrival_order(self):
-        svc = self.start_service()
+        self.check_arrival_order(self.start_service())
+
+    def test_order_holds_when_the_backlog_waits_on_disk(self):
+        # With a budget of 2, most events wait in the inbox and are read
+        # back from disk; they must still apply in arrival order.
+        self.check_arrival_order(self.start_service(max_dispatched_events=2))
+
+    def check_arrival_order(self, svc):
         sent = []
         conn = http.client.HTTPConnection("127.0.0.1", svc.port,
                                           timeout=harness.HTTP_TIMEOUT)
