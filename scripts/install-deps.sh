@@ -8,7 +8,7 @@ packages=(
   libcaf-dev libboost-dev nlohmann-json3-dev libssl-dev librocksdb-dev
   libspdlog-dev catch2 libcli11-dev libtomlplusplus-dev prometheus-cpp-dev
   libkainjow-mustache-dev libcurl4-openssl-dev
-  python3 curl wrk nginx-light openssl procps
+  python3 curl jq wrk nginx-light openssl procps
 )
 
 missing=()
