@@ -1,5 +1,6 @@
 #include "storage/store.hpp"
 
+#include <filesystem>
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -12,8 +13,8 @@ namespace introvy::storage {
 namespace {
 
 // Memory bounds: all memtables together, and the shared block cache.
-constexpr std::size_t write_buffer_budget = 64 << 20;
-constexpr std::size_t block_cache_bytes = 32 << 20;
+constexpr std::size_t write_buffer_budget = 32 << 20;
+constexpr std::size_t block_cache_bytes = 8 << 20;
 constexpr std::uint64_t max_wal_bytes = 64 << 20;
 
 const std::vector<std::string>& family_names() {
@@ -70,7 +71,7 @@ family_options(const std::string& name,
                const std::shared_ptr<rocksdb::Cache>& cache,
                const rocksdb::CompactionFilter* dedup_filter) {
   rocksdb::ColumnFamilyOptions options;
-  options.write_buffer_size = 16 << 20;
+  options.write_buffer_size = 8 << 20;
   options.max_write_buffer_number = 2;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
@@ -88,6 +89,14 @@ family_options(const std::string& name,
 std::unique_ptr<store> store::open(const store_options& options) {
   std::unique_ptr<store> self{new store()};
   self->options_ = options;
+  if (!options.read_only) {
+    // RocksDB creates the last folder only; "var/introvy" needs "var" too.
+    std::error_code ec;
+    std::filesystem::create_directories(options.path, ec);
+    if (ec)
+      throw std::runtime_error("cannot create store folder " + options.path +
+                               ": " + ec.message());
+  }
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;

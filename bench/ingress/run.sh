@@ -24,7 +24,7 @@ rss_timeout=300      # seconds the RSS step may push load
 keep=0               # keep the temporary folder (logs, stores)
 
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -131,20 +131,22 @@ cpu_ms() {
   echo $((total * 1000 / clk_tck))
 }
 
-# CPU time (ms) that every process used, from /proc/stat: user, nice,
-# system and steal (time the hypervisor gave to other guests). Interrupt time
-# is left out: it is mostly loopback networking done for us.
+# CPU time (ms) used on the machine, from /proc/stat: user, nice, system,
+# irq and softirq (the kernel charges these to the process it interrupted,
+# e.g. loopback networking to wrk and the server), and steal (time the
+# hypervisor gave to other guests).
 system_busy_ms() {
-  awk -v hz="$clk_tck" '/^cpu / { printf "%d\n", ($2 + $3 + $4 + $9) * 1000 / hz }' /proc/stat
+  awk -v hz="$clk_tck" '/^cpu / { printf "%d\n", ($2 + $3 + $4 + $7 + $8 + $9) * 1000 / hz }' /proc/stat
 }
 
-# CPU time (ms) of this shell's finished children (wrk, paced.py, ...). The
-# builtin `times` must run in this shell, not in a $(...) subshell.
+# CPU time (ms) of this shell's finished children (wrk, paced.py, ...), into
+# $children. The builtin `times` must run in this shell: never call this in a
+# $(...) subshell, whose own children start from zero.
 children_ms() {
   times >"$work/times"
-  awk 'NR == 2 {
+  children=$(awk 'NR == 2 {
          split($1, u, /[ms]/); split($2, s, /[ms]/)
-         printf "%d\n", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * 1000 }' "$work/times"
+         printf "%d\n", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * 1000 }' "$work/times")
 }
 
 # Bracket a load run: other_start before, other_end LABEL PID SECONDS after.
@@ -152,11 +154,11 @@ children_ms() {
 # and our load generator, in % of one core: other sessions, builds, a noisy
 # neighbour. Above ~10 % the run was disturbed.
 other_start() {
-  o_busy=$(system_busy_ms); o_children=$(children_ms); o_server=$(cpu_ms "$1")
+  o_busy=$(system_busy_ms); children_ms; o_children=$children; o_server=$(cpu_ms "$1")
 }
 other_end() {
-  local label=$1 pid=$2 ms=$3 busy children server
-  busy=$(system_busy_ms); children=$(children_ms); server=$(cpu_ms "$pid")
+  local label=$1 pid=$2 ms=$3 busy server
+  busy=$(system_busy_ms); children_ms; server=$(cpu_ms "$pid")
   R[$label.other_pct]=$(awk -v b=$((busy - o_busy)) -v c=$((children - o_children)) \
     -v s=$((server - o_server)) -v ms="$ms" \
     'BEGIN { x = (b - c - s) * 100 / ms; if (x < 0) x = 0; printf "%.0f", x }')

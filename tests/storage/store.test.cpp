@@ -108,6 +108,14 @@ TEST_CASE("a committed webhook is logged, deduplicated and queued at once") {
   CHECK(ids == std::vector<std::string>{"a", "b"});
 }
 
+TEST_CASE("a store in a folder that does not exist yet is created") {
+  temp_store_dir dir;
+  auto options = dir.options();
+  options.path = (dir.path / "var" / "introvy").string();
+  auto db = storage::store::open(options);
+  CHECK(fs::is_directory(options.path));
+}
+
 TEST_CASE("saving an outcome removes its event from the inbox") {
   temp_store_dir dir;
   auto db = storage::store::open(dir.options());
