@@ -172,18 +172,44 @@ status store::write(rocksdb::WriteBatch& batch, bool sync) {
   return translate(db_->Write(options, &batch), "write");
 }
 
+status store::get(const char* name, const std::string& key,
+                  std::optional<std::string>& value) {
+  value.reset();
+  std::string found;
+  auto s = db_->Get(rocksdb::ReadOptions{}, family(name), key, &found);
+  if (s.IsNotFound())
+    return status::success();
+  if (!s.ok())
+    return translate(s, name);
+  value = std::move(found);
+  return status::success();
+}
+
+status store::inbox_event(const std::string& key,
+                          std::optional<domain::webhook_event>& event) {
+  std::optional<std::string> value;
+  auto seq = decode_sequence_key(key);
+  auto s = get("events", key, value);
+  if (!s.ok())
+    return s;
+  if (!seq || !value)
+    return status::failure("inbox entry without its event in the log");
+  event = decode_event(*seq, *value);
+  if (!event)
+    return status::failure("undecodable event in the log at sequence " +
+                           std::to_string(*seq));
+  return status::success();
+}
+
 status store::find_dedup(std::int64_t tenant_id,
                          const std::string& correlation_id,
                          std::optional<dedup_record>& found) {
   found.reset();
-  std::string value;
-  auto s = db_->Get(rocksdb::ReadOptions{}, family("dedup"),
-                    dedup_key(tenant_id, correlation_id), &value);
-  if (s.IsNotFound())
-    return status::success();
-  if (!s.ok())
-    return translate(s, "dedup lookup");
-  auto record = decode_dedup(value);
+  std::optional<std::string> value;
+  auto s = get("dedup", dedup_key(tenant_id, correlation_id), value);
+  if (!s.ok() || !value)
+    return s;
+  auto record = decode_dedup(*value);
   auto retention_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           options_.dedup_retention)
                           .count();
@@ -223,16 +249,7 @@ status store::commit_webhooks(std::vector<domain::webhook_event>& accepted,
 
 status store::load_candidate(std::int64_t tenant_id, const std::string& key,
                              std::optional<std::string>& record) {
-  record.reset();
-  std::string value;
-  auto s = db_->Get(rocksdb::ReadOptions{}, family("candidates"),
-                    candidate_key(tenant_id, key), &value);
-  if (s.IsNotFound())
-    return status::success();
-  if (!s.ok())
-    return translate(s, "candidate lookup");
-  record = std::move(value);
-  return status::success();
+  return get("candidates", candidate_key(tenant_id, key), record);
 }
 
 status store::save_outcomes(const std::vector<candidate_outcome>& outcomes) {
@@ -257,16 +274,9 @@ status store::read_inbox(std::uint64_t after, std::size_t limit,
       db_->NewIterator(rocksdb::ReadOptions{}, family("inbox"))};
   for (it->Seek(sequence_key(after + 1)); it->Valid() && events.size() < limit;
        it->Next()) {
-    std::string value;
-    auto s =
-        db_->Get(rocksdb::ReadOptions{}, family("events"), it->key(), &value);
-    auto seq = decode_sequence_key(it->key().ToStringView());
-    if (!s.ok() || !seq)
-      return status::failure("inbox entry without its event in the log");
-    auto event = decode_event(*seq, value);
-    if (!event)
-      return status::failure("undecodable event in the log at sequence " +
-                             std::to_string(*seq));
+    std::optional<domain::webhook_event> event;
+    if (auto s = inbox_event(it->key().ToString(), event); !s.ok())
+      return s;
     std::string{}.swap(event->body);
     events.push_back(std::move(*event));
   }
@@ -278,16 +288,9 @@ status store::for_each_inbox(
   std::unique_ptr<rocksdb::Iterator> it{
       db_->NewIterator(rocksdb::ReadOptions{}, family("inbox"))};
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    std::string value;
-    auto key = it->key().ToString();
-    auto s = db_->Get(rocksdb::ReadOptions{}, family("events"), key, &value);
-    auto seq = decode_sequence_key(key);
-    if (!s.ok() || !seq)
-      return status::failure("inbox entry without its event in the log");
-    auto event = decode_event(*seq, value);
-    if (!event)
-      return status::failure("undecodable event in the log at sequence " +
-                             std::to_string(*seq));
+    std::optional<domain::webhook_event> event;
+    if (auto s = inbox_event(it->key().ToString(), event); !s.ok())
+      return s;
     visit(std::move(*event));
   }
   return translate(it->status(), "inbox scan");

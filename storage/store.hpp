@@ -109,6 +109,12 @@ private:
   rocksdb::ColumnFamilyHandle* family(const std::string& name) const;
   status write(rocksdb::WriteBatch& batch, bool sync);
   void recover_counters();
+  /// Reads one record; `value` stays empty when the key is absent.
+  status get(const char* family, const std::string& key,
+             std::optional<std::string>& value);
+  /// The logged event an inbox key points to.
+  status inbox_event(const std::string& key,
+                     std::optional<domain::webhook_event>& event);
 
   store_options options_;
   std::unique_ptr<rocksdb::CompactionFilter> filter_; // outlives db_
