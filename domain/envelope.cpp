@@ -1,32 +1,21 @@
 #include "domain/envelope.hpp"
 
+#include "domain/json_fields.hpp"
+
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 namespace introvy::domain {
 namespace {
 
 using json = nlohmann::json;
+using json_fields::find_key;
+using json_fields::iequals;
+using json_fields::read_id;
 
 constexpr std::string_view talent_added = "job_pipeline_talent_added";
 constexpr std::string_view talent_updated = "job_pipeline_talent_updated";
-
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](unsigned char x, unsigned char y) {
-                      return std::tolower(x) == std::tolower(y);
-                    });
-}
-
-// Avionté's samples mix PipelineId and PipelineID: find a key ignoring case.
-const json* find_key(const json& object, std::string_view key) {
-  for (auto it = object.begin(); it != object.end(); ++it)
-    if (iequals(it.key(), key))
-      return &it.value();
-  return nullptr;
-}
 
 envelope_error missing(std::string field) {
   auto message = field + " is required";
@@ -36,28 +25,6 @@ envelope_error missing(std::string field) {
 envelope_error wrong_type(std::string field, std::string_view expected) {
   auto message = field + " must be " + std::string{expected};
   return {std::move(field), std::move(message)};
-}
-
-// An id is an integer; a decimal string is accepted because .NET serialisers
-// sometimes quote 64-bit numbers.
-std::optional<std::int64_t> read_id(const json& value) {
-  if (value.is_number_integer())
-    return value.get<std::int64_t>();
-  if (value.is_number_unsigned()) {
-    auto v = value.get<std::uint64_t>();
-    if (v <= static_cast<std::uint64_t>(INT64_MAX))
-      return static_cast<std::int64_t>(v);
-    return std::nullopt;
-  }
-  if (value.is_string()) {
-    const auto& text = value.get_ref<const std::string&>();
-    std::int64_t id = 0;
-    auto [end, ec] =
-        std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec == std::errc{} && end == text.data() + text.size() && !text.empty())
-      return id;
-  }
-  return std::nullopt;
 }
 
 std::variant<std::string, envelope_error>
