@@ -1,5 +1,9 @@
 #include "config/config.hpp"
 
+#include "config/stage_maps.hpp"
+#include "config/toml_support.hpp"
+#include "domain/stage_map.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -22,6 +26,10 @@ namespace introvy::config {
 namespace {
 
 namespace fs = std::filesystem;
+using toml_support::index_key;
+using toml_support::join_key;
+using toml_support::located;
+using toml_support::type_name;
 
 // Limits the file may not exceed. The timeouts are capped so that adding them
 // to a clock's time point in nanoseconds cannot overflow.
@@ -41,62 +49,7 @@ struct context {
 // Formats and throws "FILE:LINE:COLUMN: KEY: problem".
 [[noreturn]] void fail(const context& ctx, const toml::source_region& where,
                        const std::string& key, const std::string& problem) {
-  std::ostringstream out;
-  out << ctx.source;
-  if (where.begin.line > 0)
-    out << ':' << where.begin.line << ':' << where.begin.column;
-  out << ": " << key << ": " << problem;
-  throw config_error(out.str());
-}
-
-// A key as TOML would write it: bare when it can be, quoted otherwise.
-std::string quote_key(std::string_view key) {
-  auto bare = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-  };
-  if (!key.empty() && std::all_of(key.begin(), key.end(), bare))
-    return std::string(key);
-  std::string quoted = "\"";
-  for (char c : key) {
-    if (c == '"' || c == '\\')
-      quoted += '\\';
-    quoted += c;
-  }
-  return quoted + '"';
-}
-
-std::string join_key(const std::string& prefix, std::string_view key) {
-  return prefix.empty() ? quote_key(key) : prefix + '.' + quote_key(key);
-}
-
-std::string index_key(const std::string& prefix, std::size_t index) {
-  return prefix + '[' + std::to_string(index) + ']';
-}
-
-// "an integer", "a string"... for "expected X, got Y" messages.
-std::string type_name(toml::node_type type) {
-  switch (type) {
-  case toml::node_type::table:
-    return "a table";
-  case toml::node_type::array:
-    return "an array";
-  case toml::node_type::string:
-    return "a string";
-  case toml::node_type::integer:
-    return "an integer";
-  case toml::node_type::floating_point:
-    return "a floating-point number";
-  case toml::node_type::boolean:
-    return "a boolean";
-  case toml::node_type::date:
-    return "a date";
-  case toml::node_type::time:
-    return "a time";
-  case toml::node_type::date_time:
-    return "a date-time";
-  default:
-    return "nothing";
-  }
+  throw config_error(located(ctx.source, where, key, problem));
 }
 
 [[noreturn]] void fail_type(const context& ctx, const toml::node& node,
@@ -146,6 +99,8 @@ public:
   const context& ctx() const { return ctx_; }
 
   const toml::table& table() const { return table_; }
+
+  const std::string& path() const { return path_; }
 
   std::string key_path(std::string_view key) const {
     return join_key(path_, key);
@@ -434,45 +389,72 @@ void read_actors(const table_reader& actors, actors_config& config) {
 
 // Tenants ----------------------------------------------------------------
 
-std::vector<std::string> read_workflow_list(const context& ctx,
-                                            const toml::node& node,
-                                            const std::string& key) {
-  if (!node.is_array())
-    fail_type(ctx, node, key, "an array of workflow names");
-  const auto& names = workflow_names();
-
-  std::vector<std::string> workflows;
-  const auto& array = *node.as_array();
-  for (std::size_t i = 0; i < array.size(); ++i) {
-    auto item_key = index_key(key, i);
-    if (!array[i].is_string())
-      fail_type(ctx, array[i], item_key, "a string");
-    const auto& name = array[i].as_string()->get();
-    if (std::find(names.begin(), names.end(), name) == names.end())
-      fail(ctx, array[i].source(), item_key,
-           "unknown workflow \"" + name + "\" (expected " + join_names(names) +
-               ")");
-    workflows.push_back(name);
-  }
-  return workflows;
-}
-
+// Rows of a stage table, as names: the domain's workflows are derived again
+// from them when a tenant's map is built.
 std::map<std::string, std::vector<std::string>>
 read_stages(const table_reader& stages) {
+  std::vector<toml_support::stage_row> rows;
+  try {
+    rows = toml_support::read_stage_rows(stages.table(), stages.path());
+  } catch (const toml_support::problem& p) {
+    fail(stages.ctx(), p.where, p.key, p.text);
+  }
+
   std::map<std::string, std::vector<std::string>> result;
-  for (auto&& [stage, node] : stages.table()) {
-    auto key = stages.key_path(stage.str());
-    if (stage.str().empty())
-      fail(stages.ctx(), stage.source(), key, "a stage name must not be empty");
-    result[std::string(stage.str())] =
-        read_workflow_list(stages.ctx(), node, key);
+  for (const auto& row : rows) {
+    auto& names = result[row.name];
+    for (auto w : row.workflows)
+      names.emplace_back(domain::to_string(w));
   }
   return result;
 }
 
+// remove_stages: names of default rows, each once, none also set in
+// [tenant.stages] (the two together would mean nothing clear).
+std::vector<std::string> read_remove_stages(const table_reader& tenant,
+                                            const tenant_config& config) {
+  auto node = tenant.find("remove_stages");
+  if (!node)
+    return {};
+  auto key = tenant.key_path("remove_stages");
+  if (!node->is_array())
+    fail_type(tenant.ctx(), *node, key, "an array of stage names");
+  if (config.replace_default_stages)
+    tenant.fail_at("remove_stages",
+                   "has nothing to remove when replace_default_stages = true");
+
+  std::set<std::string> set_here;
+  for (const auto& [name, workflows] : config.stages)
+    set_here.insert(domain::normalize_stage_name(name));
+
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  const auto& array = *node->as_array();
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    auto item_key = index_key(key, i);
+    const auto& item = array[i];
+    if (!item.is_string())
+      fail_type(tenant.ctx(), item, item_key, "a string");
+    const auto& name = item.as_string()->get();
+    auto normal = domain::normalize_stage_name(name);
+    if (!default_stage_map().contains(normal))
+      fail(tenant.ctx(), item.source(), item_key,
+           "\"" + name + "\" is not a stage of the default map");
+    if (!seen.insert(normal).second)
+      fail(tenant.ctx(), item.source(), item_key,
+           "\"" + name + "\" is listed twice");
+    if (set_here.count(normal))
+      fail(tenant.ctx(), item.source(), item_key,
+           "\"" + name + "\" is also set in [tenant.stages]");
+    names.push_back(name);
+  }
+  return names;
+}
+
 tenant_config read_tenant(const table_reader& tenant) {
   tenant.allow_only({"front_office_tenant_id", "org", "tenant",
-                     "requests_per_second", "stages"});
+                     "requests_per_second", "stages", "remove_stages",
+                     "replace_default_stages"});
 
   tenant_config config;
   tenant.require("front_office_tenant_id");
@@ -485,8 +467,11 @@ tenant_config read_tenant(const table_reader& tenant) {
 
   if (auto rate = tenant.positive_number("requests_per_second"))
     config.requests_per_second = *rate;
+  if (auto replace = tenant.boolean("replace_default_stages"))
+    config.replace_default_stages = *replace;
   if (auto stages = tenant.sub_table("stages"))
     config.stages = read_stages(*stages);
+  config.remove_stages = read_remove_stages(tenant, config);
   return config;
 }
 
@@ -603,9 +588,12 @@ endpoint parse_endpoint(const std::string& text) {
 }
 
 const std::vector<std::string>& workflow_names() {
-  static const std::vector<std::string> names = {
-      "video_submission", "research_brief", "practice_audio", "practice_video",
-      "thank_you"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> result;
+    for (auto w : domain::all_workflows)
+      result.emplace_back(domain::to_string(w));
+    return result;
+  }();
   return names;
 }
 

@@ -81,8 +81,18 @@ struct tenant_config {
   std::string org;                         // required
   std::string tenant;                      // Avionté's short code, required
   double requests_per_second = 4;          // > 0
-  // [tenant.stages]: stage name -> workflow names; an empty list means "no
-  // action". Validated against the known workflow names.
+  // How this tenant's stage map differs from the default (tenant_stage_map
+  // in config/stage_maps.hpp builds it). Names are kept as written and
+  // compared normalised (domain::normalize_stage_name).
+  //
+  // replace_default_stages: start from an empty map instead of the default.
+  bool replace_default_stages = false;
+  // remove_stages: default rows this tenant does not use; those stages
+  // become unknown. Each must be a row of the default map.
+  std::vector<std::string> remove_stages;
+  // [tenant.stages]: stage name -> workflow names, adding rows or replacing
+  // default ones; an empty list means "no action". Validated against the
+  // workflow names; no two keys may normalise to the same name.
   std::map<std::string, std::vector<std::string>> stages;
 };
 
@@ -125,7 +135,8 @@ service_config load_string(const std::string& text, const std::string& source);
 /// "127.0.0.1:8080" -> endpoint; throws std::invalid_argument.
 endpoint parse_endpoint(const std::string& text);
 
-/// The names accepted in [tenant.stages] lists.
+/// The names accepted in [tenant.stages] lists: those of
+/// domain::all_workflows, in that order.
 const std::vector<std::string>& workflow_names();
 
 /// "shared-secret" etc. -> webhook_auth.

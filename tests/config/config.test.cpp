@@ -452,6 +452,132 @@ Screening = "thank_you"
         std::string::npos);
 }
 
+TEST_CASE("two stage keys of a tenant that normalise alike are rejected") {
+  auto error = error_of(minimal + R"([[tenant]]
+front_office_tenant_id = 1
+org = "o"
+tenant = "t"
+[tenant.stages]
+"On Hold" = []
+"Phone Interview Scheduled" = ["research_brief"]
+"ON HOLD " = ["thank_you"]
+)");
+  CHECK(error == "test.toml:10:1: tenant[0].stages.\"ON HOLD \": the same "
+                 "stage as \"On Hold\" (line 8) once spaces and case are "
+                 "ignored");
+}
+
+TEST_CASE("a workflow listed twice for one stage is rejected") {
+  auto error = error_of(minimal + R"([[tenant]]
+front_office_tenant_id = 1
+org = "o"
+tenant = "t"
+[tenant.stages]
+Selected = ["thank_you", "research_brief", "thank_you"]
+)");
+  CHECK(starts_with(error, "test.toml:8:"));
+  CHECK(error.find("tenant[0].stages.Selected[2]: workflow \"thank_you\" is "
+                   "listed twice") != std::string::npos);
+}
+
+TEST_CASE("remove_stages and replace_default_stages are read from a tenant") {
+  auto config = load(minimal + R"([[tenant]]
+front_office_tenant_id = 1
+org = "o"
+tenant = "t"
+remove_stages = ["On Hold", "no show"]
+
+[[tenant]]
+front_office_tenant_id = 2
+org = "p"
+tenant = "u"
+replace_default_stages = true
+)");
+  REQUIRE(config.tenants.size() == 2);
+  CHECK(config.tenants[0].remove_stages ==
+        std::vector<std::string>{"On Hold", "no show"});
+  CHECK_FALSE(config.tenants[0].replace_default_stages);
+  CHECK(config.tenants[1].remove_stages.empty());
+  CHECK(config.tenants[1].replace_default_stages);
+}
+
+TEST_CASE("removing a stage the default map does not have is rejected") {
+  auto error = error_of(minimal + R"([[tenant]]
+front_office_tenant_id = 1
+org = "o"
+tenant = "t"
+remove_stages = ["On Hold", "Offer Extended"]
+)");
+  CHECK(error == "test.toml:7:29: tenant[0].remove_stages[1]: \"Offer "
+                 "Extended\" is not a stage of the default map");
+}
+
+TEST_CASE("a stage removed twice or removed and set is rejected") {
+  SECTION("removed twice, spelt differently") {
+    auto error = error_of(minimal + R"([[tenant]]
+front_office_tenant_id = 1
+org = "o"
+tenant = "t"
+remove_stages = ["On Hold", "on hold"]
+)");
+    CHECK(error == "test.toml:7:29: tenant[0].remove_stages[1]: \"on hold\" "
+                   "is listed twice");
+  }
+  SECTION("removed and set in [tenant.stages]") {
+    auto error = error_of(minimal + R"([[tenant]]
+front_office_tenant_id = 1
+org = "o"
+tenant = "t"
+remove_stages = ["Selected"]
+[tenant.stages]
+selected = ["research_brief"]
+)");
+    CHECK(error == "test.toml:7:18: tenant[0].remove_stages[0]: "
+                   "\"Selected\" is also set in [tenant.stages]");
+  }
+  SECTION("removed from a tenant that replaces the default map") {
+    auto error = error_of(minimal + R"([[tenant]]
+front_office_tenant_id = 1
+org = "o"
+tenant = "t"
+replace_default_stages = true
+remove_stages = ["Selected"]
+)");
+    CHECK(error == "test.toml:8:17: tenant[0].remove_stages: has nothing to "
+                   "remove when replace_default_stages = true");
+  }
+}
+
+TEST_CASE("remove_stages and replace_default_stages of the wrong type are "
+          "rejected") {
+  auto error = error_of(minimal + R"([[tenant]]
+front_office_tenant_id = 1
+org = "o"
+tenant = "t"
+remove_stages = "On Hold"
+)");
+  CHECK(error == "test.toml:7:17: tenant[0].remove_stages: expected an array "
+                 "of stage names, got a string");
+
+  error = error_of(minimal + R"([[tenant]]
+front_office_tenant_id = 1
+org = "o"
+tenant = "t"
+remove_stages = [1]
+)");
+  CHECK(error == "test.toml:7:18: tenant[0].remove_stages[0]: expected a "
+                 "string, got an integer");
+
+  error = error_of(minimal + R"([[tenant]]
+front_office_tenant_id = 1
+org = "o"
+tenant = "t"
+replace_default_stages = "yes"
+)");
+  CHECK(error == "test.toml:7:26: tenant[0].replace_default_stages: expected "
+                 "a boolean, got a string");
+}
+
 TEST_CASE("env: secrets are resolved from the environment") {
   auto config = load(minimal + R"([avionte]
 api_key = "env:INTROVY_TEST_API_KEY"
@@ -596,6 +722,7 @@ TEST_CASE("the example configuration loads with its variables set") {
   REQUIRE(config.tenants.size() == 2);
   CHECK(config.tenants[0].front_office_tenant_id == 6);
   CHECK(config.tenants[0].stages.size() == 2);
+  CHECK(config.tenants[0].remove_stages == std::vector<std::string>{"On Hold"});
   CHECK(config.tenants[1].tenant == "brightpath");
   CHECK(config.tenants[1].requests_per_second == 5.0);
 }
