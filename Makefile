@@ -24,7 +24,7 @@ build: configure
 	@cmake --build $(BUILD_DIR) -j$(JOBS)
 
 run: build
-	$(BUILD_DIR)/apps/introvy serve --config $(CONFIG)
+	@BUILD_DIR=$(BUILD_DIR) CONFIG=$(CONFIG) ./scripts/run-demo.sh
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j1

@@ -24,6 +24,9 @@ public:
     return false;
   }
 
+  /// Takes one unit even beyond the limit (for the rare forced hand-over).
+  void take() { used_.fetch_add(1); }
+
   void give_back() { used_.fetch_sub(1); }
 
   std::int64_t used() const { return used_.load(); }

@@ -21,6 +21,12 @@ void dispatcher::hand_over(domain::webhook_event&& event) {
                  std::move(event));
 }
 
+void dispatcher::retry(domain::webhook_event&& event) {
+  budget_.take();
+  caf::anon_send(*tenants_.find(event.tenant_id), dispatch_atom::value,
+                 std::move(event));
+}
+
 void dispatcher::accepted(std::vector<domain::webhook_event>& events) {
   for (auto& event : events) {
     // Once one event waits on disk, later ones wait too: order is kept.

@@ -35,6 +35,10 @@ public:
 
   bool has_backlog() const { return on_disk_; }
 
+  /// Hands over a dead letter just moved back into the inbox, out of log
+  /// order and beyond the budget if need be (an engineer asked for it).
+  void retry(domain::webhook_event&& event);
+
   /// Whether a refill now would find room in the budget.
   bool has_room() const;
 

@@ -45,6 +45,24 @@ public:
 
   dispatcher& backlog() { return dispatcher_; }
 
+  /// Moves a dead letter back into the inbox and hands it over: "retried",
+  /// "unknown" (no such dead letter, or its tenant is gone), or an error.
+  std::string retry(std::uint64_t seq) {
+    std::optional<domain::webhook_event> event;
+    auto s = store_.requeue_dead_letter(seq, event);
+    if (!s.ok()) {
+      logger()->error("dead letter {} not requeued: {}", seq, s.message());
+      return "failed";
+    }
+    if (!event || tenants_.find(event->tenant_id) == nullptr)
+      return "unknown";
+    logger()->info("dead letter retried tenant={} correlation_id={} seq={}",
+                   event->tenant_id, event->correlation_id, seq);
+    metrics_.inbox_added(1);
+    dispatcher_.retry(std::move(*event));
+    return "retried";
+  }
+
   void commit(std::vector<ingress_request>& pending) {
     std::vector<decision> decisions;
     decisions.reserve(pending.size());
@@ -173,6 +191,9 @@ caf::behavior ingress(ingress_actor* self,
         self->state.refill_scheduled = false;
         committer->backlog().refill();
         schedule_refill(self, *committer);
+      },
+      [committer](retry_atom, std::uint64_t seq) {
+        return committer->retry(seq);
       },
       [self, flush](shutdown_atom) {
         flush();

@@ -5,7 +5,9 @@
 
 #include <caf/all.hpp>
 
+#include "domain/avionte_records.hpp"
 #include "domain/webhook_event.hpp"
+#include "net/async_http_client.hpp"
 #include "net/webhook_endpoint.hpp"
 #include "storage/store.hpp"
 
@@ -19,6 +21,17 @@ using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using save_atom = caf::atom_constant<caf::atom("save")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+
+// The Avionté gateway's lookups and its own timers and replies.
+using pipeline_atom = caf::atom_constant<caf::atom("pipeline")>;
+using talent_atom = caf::atom_constant<caf::atom("talent")>;
+using job_atom = caf::atom_constant<caf::atom("job")>;
+using user_atom = caf::atom_constant<caf::atom("user")>;
+using pump_atom = caf::atom_constant<caf::atom("pump")>;
+using reply_atom = caf::atom_constant<caf::atom("reply")>;
+using token_atom = caf::atom_constant<caf::atom("token")>;
+using resolved_atom = caf::atom_constant<caf::atom("resolved")>;
 
 /// A verified webhook waiting for the durable write, and whom to tell.
 struct ingress_request {
@@ -29,8 +42,13 @@ struct ingress_request {
 } // namespace introvy::actors
 
 // Local-only types: the event holds a std::optional, the request a callback.
-// Before events cross processes (a partitioned log), webhook_event needs an
-// inspector instead.
+// Before events cross processes (a partitioned log), webhook_event and the
+// records need inspectors instead.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::domain::webhook_event)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::actors::ingress_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::storage::store::candidate_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::domain::pipeline_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::domain::talent_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::domain::job_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::domain::user_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::net::http_client_result)

@@ -104,6 +104,13 @@ storage::status dump_dedup(storage::store& store) {
       });
 }
 
+// deadletter: one JSON record per parked event, in log order.
+storage::status dump_dead_letters(storage::store& store) {
+  return store.for_each_dead_letter([](const std::string& record) {
+    std::cout << nlohmann::json::parse(record, nullptr, false).dump() << "\n";
+  });
+}
+
 // events, inbox, quarantine: keyed by sequence number.
 storage::status dump_log(storage::store& store, const std::string& family) {
   return store.for_each(
@@ -125,9 +132,10 @@ storage::status dump_log(storage::store& store, const std::string& family) {
 int dump(const std::string& data, const std::string& family) {
   auto store =
       storage::store::open({data, false, std::chrono::hours{24}, true});
-  auto s = family == "candidates" ? dump_candidates(*store)
-           : family == "dedup"    ? dump_dedup(*store)
-                                  : dump_log(*store, family);
+  auto s = family == "candidates"   ? dump_candidates(*store)
+           : family == "dedup"      ? dump_dedup(*store)
+           : family == "deadletter" ? dump_dead_letters(*store)
+                                    : dump_log(*store, family);
   if (!s.ok()) {
     std::cerr << "dump failed: " << s.message() << "\n";
     return 1;
@@ -164,9 +172,10 @@ int main(int argc, char** argv) {
   dump_cmd->add_option("--data", dump_data, "store folder")->required();
   dump_cmd
       ->add_option("--family", dump_family,
-                   "events, inbox, quarantine, candidates or dedup")
-      ->check(CLI::IsMember(
-          {"events", "inbox", "quarantine", "candidates", "dedup"}));
+                   "events, inbox, quarantine, candidates, dedup or "
+                   "deadletter")
+      ->check(CLI::IsMember({"events", "inbox", "quarantine", "candidates",
+                             "dedup", "deadletter"}));
 
   CLI11_PARSE(app, argc, argv);
   try {

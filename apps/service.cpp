@@ -5,12 +5,16 @@
 #include <spdlog/spdlog.h>
 #include <thread>
 
+#include "actors/avionte_gateway.hpp"
 #include "actors/dispatch_budget.hpp"
 #include "actors/ingress.hpp"
 #include "actors/messages.hpp"
 #include "actors/state_writer.hpp"
 #include "actors/tenant_directory.hpp"
 #include "actors/tenant_supervisor.hpp"
+#include "apps/admin_api.hpp"
+#include "config/stage_maps.hpp"
+#include "net/async_http_client.hpp"
 #include "net/http_server.hpp"
 #include "net/metrics.hpp"
 #include "net/webhook_endpoint.hpp"
@@ -55,6 +59,18 @@ net::http_server_options server_options(const config::server_config& c) {
   return options;
 }
 
+net::async_http_client_options
+http_client_options(const config::avionte_config& c) {
+  net::async_http_client_options options;
+  options.request_timeout = c.timeout;
+  options.ca_file = c.ca_file;
+  return options;
+}
+
+std::string secret_value(const std::optional<config::secret>& s) {
+  return s ? s->value : std::string{};
+}
+
 } // namespace
 
 struct service::impl {
@@ -65,9 +81,12 @@ struct service::impl {
   // Declared before the actor system, so they outlive every actor.
   actors::dispatch_budget budget;
   actors::tenant_directory tenants;
+  actors::rate_gate partner_ceiling;
+  net::async_http_client avionte_http;
   caf::actor_system system;
   caf::actor ingress;
   caf::actor state_writer;
+  std::vector<caf::actor> gateways;
   std::unique_ptr<net::webhook_endpoint> webhooks;
   std::unique_ptr<net::http_server> server;
   bool stopped = false;
@@ -79,17 +98,45 @@ struct service::impl {
       , metrics(tenant_ids(c))
       , actor_cfg(actor_config(c.actors))
       , budget(static_cast<std::int64_t>(c.actors.max_dispatched_events))
+      , partner_ceiling(c.avionte.requests_per_second)
+      , avionte_http(http_client_options(c.avionte))
       , system(actor_cfg) {}
+
+  caf::actor spawn_gateway(const config::tenant_config& t) {
+    const auto& a = config.avionte;
+    actors::gateway_options options;
+    options.tenant_id = t.front_office_tenant_id;
+    options.base_url = a.base_url;
+    options.api_key = secret_value(a.api_key);
+    options.client_id = a.client_id;
+    options.client_secret = secret_value(a.client_secret);
+    options.requests_per_second = t.requests_per_second;
+    options.calls_in_flight = a.calls_in_flight;
+    options.max_tries = a.max_tries;
+    options.backoff_initial = a.backoff_initial;
+    options.record_cache_ttl = a.record_cache_ttl;
+    options.partner_ceiling = &partner_ceiling;
+    options.http = &avionte_http;
+    options.metrics = &metrics;
+    return actors::spawn_avionte_gateway(system, std::move(options));
+  }
 
   void spawn_actors() {
     state_writer = actors::spawn_state_writer(system, *store);
-    for (const auto& t : config.tenants)
-      tenants.add(t.front_office_tenant_id,
-                  actors::spawn_tenant_supervisor(
-                      system,
-                      {t.front_office_tenant_id,
-                       config.actors.candidate_idle_timeout, &budget},
-                      state_writer, *store, metrics));
+    for (const auto& t : config.tenants) {
+      auto gateway = spawn_gateway(t);
+      gateways.push_back(gateway);
+      actors::supervisor_options options;
+      options.tenant_id = t.front_office_tenant_id;
+      options.candidate_idle_timeout = config.actors.candidate_idle_timeout;
+      options.budget = &budget;
+      options.gateway = gateway;
+      options.stages = std::make_shared<const domain::stage_map>(
+          config::tenant_stage_map(t));
+      tenants.add(t.front_office_tenant_id, actors::spawn_tenant_supervisor(
+                                                system, std::move(options),
+                                                state_writer, *store, metrics));
+    }
     release_quarantine(); // needs the tenants; before the ingress reads
     ingress = actors::spawn_ingress(system, *store, metrics, tenants, budget);
   }
@@ -137,6 +184,7 @@ struct service::impl {
                [this](net::http_request&&, net::responder r) {
                  r({200, "text/plain; version=0.0.4", metrics.render(), {}});
                });
+    add_admin_routes(routes, *store, system, ingress);
     return routes;
   }
 
@@ -182,8 +230,12 @@ struct service::impl {
     }
     for (auto& supervisor : tenants.all())
       caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+    for (auto& gateway : gateways)
+      caf::anon_send_exit(gateway, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(state_writer, caf::exit_reason::user_shutdown);
     system.await_all_actors_done();
+    // After the gateways: their calls' completions post into them.
+    avionte_http.stop();
     spdlog::info("stopped: inbox={} (applied on next start)",
                  metrics.inbox_depth());
   }

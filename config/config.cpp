@@ -365,15 +365,36 @@ void read_webhook(const table_reader& webhook, webhook_config& config) {
 }
 
 void read_avionte(const table_reader& avionte, avionte_config& config) {
-  avionte.allow_only({"base_url", "api_key", "client_id", "client_secret"});
+  avionte.allow_only({"base_url", "api_key", "client_id", "client_secret",
+                      "ca_file", "requests_per_second", "timeout_ms",
+                      "max_tries", "backoff_initial_ms", "record_cache_ttl_ms",
+                      "calls_in_flight"});
   if (auto url = avionte.non_empty_string("base_url")) {
     check_http_url(avionte, "base_url", *url);
+    while (url->ends_with('/'))
+      url->pop_back();
     config.base_url = *url;
   }
   config.api_key = optional_secret(avionte, "api_key");
   if (auto id = avionte.string("client_id"))
     config.client_id = *id;
   config.client_secret = optional_secret(avionte, "client_secret");
+  if (auto ca = avionte.non_empty_string("ca_file"))
+    config.ca_file = fs::path(*ca).is_relative()
+                         ? (avionte.ctx().folder / *ca).string()
+                         : *ca;
+  if (auto rate = avionte.positive_number("requests_per_second"))
+    config.requests_per_second = *rate;
+  if (auto ms = avionte.milliseconds("timeout_ms"))
+    config.timeout = *ms;
+  if (auto tries = avionte.integer("max_tries", 1, 20))
+    config.max_tries = static_cast<std::size_t>(*tries);
+  if (auto ms = avionte.milliseconds("backoff_initial_ms"))
+    config.backoff_initial = *ms;
+  if (auto ms = avionte.milliseconds("record_cache_ttl_ms"))
+    config.record_cache_ttl = *ms;
+  if (auto n = avionte.integer("calls_in_flight", 1, 64))
+    config.calls_in_flight = static_cast<std::size_t>(*n);
 }
 
 void read_actors(const table_reader& actors, actors_config& config) {

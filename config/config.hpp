@@ -24,6 +24,8 @@ inline constexpr std::chrono::hours default_dedup_retention{24 * 30};
 inline constexpr std::chrono::milliseconds default_candidate_idle{60'000};
 inline constexpr std::size_t default_max_pending_acks = 10'000;
 inline constexpr std::size_t default_max_dispatched = 20'000;
+inline constexpr double default_partner_requests_per_second = 50;
+inline constexpr std::chrono::milliseconds default_avionte_timeout{15'000};
 
 /// A secret as written in the file (the reference) and as resolved (the
 /// value). Only the reference may ever be printed.
@@ -74,6 +76,14 @@ struct avionte_config {
   std::optional<secret> api_key;                    // avionte.api_key
   std::string client_id;                            // avionte.client_id
   std::optional<secret> client_secret;              // avionte.client_secret
+  std::string ca_file; // avionte.ca_file (PEM); empty: the system's CAs
+  // avionte.requests_per_second: the partner-wide ceiling over all tenants
+  double requests_per_second = default_partner_requests_per_second;
+  std::chrono::milliseconds timeout = default_avionte_timeout; // timeout_ms
+  std::size_t max_tries = 5; // avionte.max_tries: then the event is parked
+  std::chrono::milliseconds backoff_initial{5'000};    // backoff_initial_ms
+  std::chrono::milliseconds record_cache_ttl{300'000}; // record_cache_ttl_ms
+  std::size_t calls_in_flight = 4; // avionte.calls_in_flight, per tenant
 };
 
 struct tenant_config {

@@ -19,13 +19,11 @@ struct webhook_event {
   std::string body;                // the exact bytes Avionté posted
 };
 
-/// The key of the actor and stored state a webhook belongs to: the talent
-/// when the webhook names one, the pipeline entry otherwise (until
-/// enrichment resolves pipeline ids to talents).
-inline std::string candidate_key(const webhook_event& event) {
-  if (event.resource.talent_id)
-    return "talent:" + std::to_string(*event.resource.talent_id);
-  return "pipeline:" + std::to_string(event.resource.pipeline_id);
+/// The key of the actor and stored state of a talent: "talent:42". The
+/// talent is the one Avionté's pipeline record names, never a guess from
+/// the webhook.
+inline std::string candidate_key(std::int64_t talent_id) {
+  return "talent:" + std::to_string(talent_id);
 }
 
 } // namespace introvy::domain

@@ -1,6 +1,7 @@
 #include "net/metrics.hpp"
 
 #include <prometheus/counter.h>
+#include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -53,10 +54,24 @@ service_metrics::service_metrics(const std::vector<std::int64_t>& tenant_ids)
                         .Name("introvy_events_processed_total")
                         .Help("Events applied by candidate actors, per tenant")
                         .Register(*registry_);
+  auto& parked = BuildCounter()
+                     .Name("introvy_dead_letters_total")
+                     .Help("Events parked as dead letters, per tenant")
+                     .Register(*registry_);
   for (auto id : tenant_ids) {
+    tenants_.insert(id);
     tenant_events_[id] = &events.Add({{"tenant", std::to_string(id)}});
     tenant_processed_[id] = &processed.Add({{"tenant", std::to_string(id)}});
+    dead_letters_[id] = &parked.Add({{"tenant", std::to_string(id)}});
   }
+  avionte_calls_ = &BuildCounter()
+                        .Name("introvy_avionte_calls_total")
+                        .Help("Calls to Avionté by tenant, endpoint, outcome")
+                        .Register(*registry_);
+  decisions_ = &BuildCounter()
+                    .Name("introvy_decisions_total")
+                    .Help("Events decided, by tenant and decision")
+                    .Register(*registry_);
 
   duplicate_mismatch_ =
       &BuildCounter()
@@ -130,6 +145,33 @@ void service_metrics::candidate_stopped() {
 
 std::int64_t service_metrics::candidates_alive() const {
   return static_cast<std::int64_t>(candidates_->Value());
+}
+
+void service_metrics::count_avionte_call(std::int64_t tenant_id,
+                                         std::string_view endpoint,
+                                         std::string_view outcome) {
+  if (!tenants_.count(tenant_id))
+    return;
+  // Family::Add is thread-safe and returns the existing series when the
+  // labels are known already.
+  avionte_calls_
+      ->Add({{"tenant", std::to_string(tenant_id)},
+             {"endpoint", std::string{endpoint}},
+             {"outcome", std::string{outcome}}})
+      .Increment();
+}
+
+void service_metrics::count_decision(std::int64_t tenant_id,
+                                     const std::string& kind) {
+  if (!tenants_.count(tenant_id))
+    return;
+  decisions_->Add({{"tenant", std::to_string(tenant_id)}, {"decision", kind}})
+      .Increment();
+}
+
+void service_metrics::count_dead_letter(std::int64_t tenant_id) {
+  if (auto it = dead_letters_.find(tenant_id); it != dead_letters_.end())
+    it->second->Increment();
 }
 
 std::string service_metrics::render() const {

@@ -7,10 +7,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace prometheus {
+template <typename T>
+class Family;
 class Registry;
 class Counter;
 class Gauge;
@@ -51,6 +55,16 @@ public:
   void candidate_stopped();
   std::int64_t candidates_alive() const;
 
+  /// Calls to Avionté by tenant, endpoint ("pipeline", "talent", "job",
+  /// "user") and outcome ("2xx", "4xx", "5xx", "timeout"...). Labels are
+  /// bounded: configured tenants, four endpoints, a handful of outcomes.
+  void count_avionte_call(std::int64_t tenant_id, std::string_view endpoint,
+                          std::string_view outcome);
+  /// Decisions by tenant and kind ("started", "no_action", "unchanged",
+  /// "unmapped").
+  void count_decision(std::int64_t tenant_id, const std::string& kind);
+  void count_dead_letter(std::int64_t tenant_id);
+
   std::string render() const;
 
 private:
@@ -62,6 +76,10 @@ private:
   prometheus::Histogram* ack_seconds_ = nullptr;
   prometheus::Gauge* inbox_depth_ = nullptr;
   prometheus::Gauge* candidates_ = nullptr;
+  prometheus::Family<prometheus::Counter>* avionte_calls_ = nullptr;
+  prometheus::Family<prometheus::Counter>* decisions_ = nullptr;
+  std::map<std::int64_t, prometheus::Counter*> dead_letters_;
+  std::set<std::int64_t> tenants_;
 };
 
 } // namespace introvy::net

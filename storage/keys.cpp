@@ -61,6 +61,24 @@ std::string candidate_history_key(std::int64_t tenant_id, std::string_view key,
   return out;
 }
 
+std::string unmapped_stage_key(std::int64_t tenant_id,
+                               std::string_view normalised_stage) {
+  std::string out{unmapped_stage_prefix};
+  put_u64(out, static_cast<std::uint64_t>(tenant_id));
+  out.append(normalised_stage);
+  return out;
+}
+
+std::optional<std::pair<std::int64_t, std::string>>
+decode_unmapped_stage_key(std::string_view key) {
+  if (!key.starts_with(unmapped_stage_prefix) ||
+      key.size() < unmapped_stage_prefix.size() + 8)
+    return std::nullopt;
+  key.remove_prefix(unmapped_stage_prefix.size());
+  return std::pair{static_cast<std::int64_t>(get_u64(key)),
+                   std::string{key.substr(8)}};
+}
+
 std::string encode_dedup(const dedup_record& record) {
   std::string out;
   out.reserve(24);

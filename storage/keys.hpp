@@ -28,6 +28,14 @@ std::string candidate_key(std::int64_t tenant_id, std::string_view key);
 std::string candidate_history_key(std::int64_t tenant_id, std::string_view key,
                                   std::uint64_t seq);
 
+/// meta, unmapped-stage counts: "unmapped/", the tenant (8 bytes) and the
+/// normalised stage name; decode gives the tenant and that name back.
+std::string unmapped_stage_key(std::int64_t tenant_id,
+                               std::string_view normalised_stage);
+std::optional<std::pair<std::int64_t, std::string>>
+decode_unmapped_stage_key(std::string_view key);
+inline constexpr std::string_view unmapped_stage_prefix = "unmapped/";
+
 /// The dedup record: when the original arrived, its body's fingerprint and
 /// where it sits in the log. Fixed 24 bytes.
 struct dedup_record {

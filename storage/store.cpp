@@ -1,6 +1,8 @@
 #include "storage/store.hpp"
 
 #include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -8,6 +10,8 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 #include <stdexcept>
+
+#include "domain/stage_map.hpp"
 
 namespace introvy::storage {
 namespace {
@@ -252,19 +256,108 @@ status store::load_candidate(std::int64_t tenant_id, const std::string& key,
   return get("candidates", candidate_key(tenant_id, key), record);
 }
 
+status store::count_unmapped(const std::vector<candidate_outcome>& outcomes,
+                             rocksdb::WriteBatch& batch) {
+  // Counts of this batch first, so one read per stage name suffices.
+  std::map<std::string, std::pair<std::string, std::uint64_t>> added;
+  for (const auto& o : outcomes)
+    if (o.unmapped_stage) {
+      auto& slot = added[unmapped_stage_key(
+          o.tenant_id, domain::normalize_stage_name(*o.unmapped_stage))];
+      slot.first = *o.unmapped_stage;
+      ++slot.second;
+    }
+  for (auto& [key, seen] : added) {
+    std::optional<std::string> stored;
+    if (auto s = get("meta", key, stored); !s.ok())
+      return s;
+    std::uint64_t count = seen.second;
+    if (stored) {
+      auto doc = nlohmann::json::parse(*stored, nullptr, false);
+      if (doc.is_object())
+        count += doc.value("count", std::uint64_t{0});
+    }
+    nlohmann::json doc = {{"stage", seen.first}, {"count", count}};
+    batch.Put(family("meta"), key, doc.dump());
+  }
+  return status::success();
+}
+
 status store::save_outcomes(const std::vector<candidate_outcome>& outcomes) {
   rocksdb::WriteBatch batch;
   auto* candidates = family("candidates");
   auto* inbox = family("inbox");
+  auto* parked = family("deadletter");
   for (const auto& o : outcomes) {
     if (o.record)
       batch.Put(candidates, candidate_key(o.tenant_id, o.key), *o.record);
     if (o.history_entry)
       batch.Put(candidates, candidate_history_key(o.tenant_id, o.key, o.seq),
                 *o.history_entry);
+    if (o.dead_letter)
+      batch.Put(parked, sequence_key(o.seq), *o.dead_letter);
     batch.Delete(inbox, sequence_key(o.seq));
   }
+  if (auto s = count_unmapped(outcomes, batch); !s.ok())
+    return s;
   return write(batch, false);
+}
+
+status
+store::for_each_history(std::int64_t tenant_id, const std::string& key,
+                        const std::function<void(const std::string&)>& visit) {
+  auto prefix = candidate_key(tenant_id, key);
+  prefix.push_back('\0');
+  std::unique_ptr<rocksdb::Iterator> it{
+      db_->NewIterator(rocksdb::ReadOptions{}, family("candidates"))};
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next())
+    visit(it->value().ToString());
+  return translate(it->status(), "history scan");
+}
+
+status store::for_each_dead_letter(
+    const std::function<void(const std::string&)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it{
+      db_->NewIterator(rocksdb::ReadOptions{}, family("deadletter"))};
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    visit(it->value().ToString());
+  return translate(it->status(), "dead letter scan");
+}
+
+status store::requeue_dead_letter(std::uint64_t seq,
+                                  std::optional<domain::webhook_event>& event) {
+  event.reset();
+  auto key = sequence_key(seq);
+  std::optional<std::string> letter;
+  if (auto s = get("deadletter", key, letter); !s.ok() || !letter)
+    return s;
+  if (auto s = inbox_event(key, event); !s.ok())
+    return s;
+  std::string{}.swap(event->body);
+  rocksdb::WriteBatch batch;
+  batch.Delete(family("deadletter"), key);
+  batch.Put(family("inbox"), key, rocksdb::Slice{});
+  return write(batch, options_.fsync);
+}
+
+status store::for_each_unmapped_stage(
+    const std::function<void(std::int64_t, const std::string&, std::uint64_t)>&
+        visit) {
+  std::unique_ptr<rocksdb::Iterator> it{
+      db_->NewIterator(rocksdb::ReadOptions{}, family("meta"))};
+  for (it->Seek(std::string{unmapped_stage_prefix}); it->Valid(); it->Next()) {
+    auto decoded = decode_unmapped_stage_key(it->key().ToStringView());
+    if (!decoded)
+      break;
+    auto doc =
+        nlohmann::json::parse(it->value().ToStringView(), nullptr, false);
+    if (!doc.is_object())
+      continue;
+    visit(decoded->first, doc.value("stage", decoded->second),
+          doc.value("count", std::uint64_t{0}));
+  }
+  return translate(it->status(), "unmapped stage scan");
 }
 
 status store::read_inbox(std::uint64_t after, std::size_t limit,

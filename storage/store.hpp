@@ -63,21 +63,46 @@ public:
   status load_candidate(std::int64_t tenant_id, const std::string& key,
                         std::optional<std::string>& record);
 
-  /// The outcome of applying one event: the candidate's new summary and
-  /// history entry (or none when nothing changed) and the event to remove
-  /// from the inbox.
+  /// The outcome of one event: the candidate's new summary and history
+  /// entry (or none when nothing changed), or the dead letter it was parked
+  /// as; a stage the tenant's map does not know, to count; and the event to
+  /// remove from the inbox.
   struct candidate_outcome {
     std::int64_t tenant_id = 0;
-    std::string key;
+    std::string key; // empty when no candidate is known (a dead letter)
     std::optional<std::string> record;
     std::optional<std::string> history_entry;
     std::uint64_t seq = 0;
+    std::optional<std::string> dead_letter;    // domain::dead_letter as JSON
+    std::optional<std::string> unmapped_stage; // as Avionté spells it
   };
 
   /// Saves many outcomes in one write, each with its inbox removal. Not
   /// synced: after a power loss an outcome and its inbox entry come back
-  /// together, and the event is applied again.
+  /// together, and the event is applied again. Called by one thread at a
+  /// time (the state writer): unmapped-stage counts are read, then written.
   status save_outcomes(const std::vector<candidate_outcome>& outcomes);
+
+  /// A candidate's history entries, in log order.
+  status for_each_history(std::int64_t tenant_id, const std::string& key,
+                          const std::function<void(const std::string&)>& visit);
+
+  // --- dead letters and unmapped stages ----------------------------------
+
+  /// Every parked event, in log order, as stored (domain::dead_letter JSON).
+  status for_each_dead_letter(
+      const std::function<void(const std::string& record)>& visit);
+
+  /// Moves a dead letter back into the inbox and gives its event (without
+  /// the body). `event` stays empty when no dead letter has this sequence.
+  status requeue_dead_letter(std::uint64_t seq,
+                             std::optional<domain::webhook_event>& event);
+
+  /// Each stage name a tenant's map did not know, with how many events
+  /// named it (counted across restarts).
+  status for_each_unmapped_stage(
+      const std::function<void(std::int64_t tenant, const std::string& stage,
+                               std::uint64_t count)>& visit);
 
   // --- start-up and inspection -------------------------------------------
 
@@ -96,7 +121,8 @@ public:
                             std::size_t& released);
 
   /// Calls `visit` with every entry of a column family ("events",
-  /// "quarantine", "inbox", "candidates", "dedup"), raw key and value.
+  /// "quarantine", "inbox", "candidates", "dedup", "deadletter", "meta"),
+  /// raw key and value.
   status for_each(const std::string& family,
                   const std::function<void(const std::string& key,
                                            const std::string& value)>& visit);
@@ -108,6 +134,8 @@ private:
   store() = default;
   rocksdb::ColumnFamilyHandle* family(const std::string& name) const;
   status write(rocksdb::WriteBatch& batch, bool sync);
+  status count_unmapped(const std::vector<candidate_outcome>& outcomes,
+                        rocksdb::WriteBatch& batch);
   void recover_counters();
   /// Reads one record; `value` stays empty when the key is absent.
   status get(const char* family, const std::string& key,

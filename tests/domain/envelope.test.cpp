@@ -1,6 +1,5 @@
 #include <catch2/catch.hpp>
 
-#include "domain/candidate_state.hpp"
 #include "domain/envelope.hpp"
 
 using namespace introvy::domain;
@@ -94,26 +93,4 @@ TEST_CASE("subscribed event names compare without regard to case") {
 TEST_CASE("a body's fingerprint changes with any byte") {
   CHECK(body_fingerprint("abc") == body_fingerprint("abc"));
   CHECK(body_fingerprint("abc") != body_fingerprint("abd"));
-}
-
-TEST_CASE("a candidate applies an event once, in log order") {
-  candidate_state state;
-  webhook_event e;
-  e.seq = 5;
-  e.correlation_id = "c1";
-  auto entry = state.apply(e, 100);
-  REQUIRE(entry);
-  CHECK(entry->correlation_id == "c1");
-  CHECK(entry->applied_at_ms == 100);
-  CHECK_FALSE(state.apply(e, 200));
-  e.seq = 3;
-  CHECK_FALSE(state.apply(e, 300));
-  e.seq = 9;
-  CHECK(state.apply(e, 400));
-  auto copy = candidate_state::from_json(state.to_json());
-  CHECK(copy.events_applied() == 2);
-  CHECK(copy.last_seq() == 9);
-  CHECK(history_entry_from_json(to_json(*entry)).seq == 5);
-  CHECK_THROWS_AS(candidate_state::from_json("{}"), std::invalid_argument);
-  CHECK_THROWS_AS(history_entry_from_json("[]"), std::invalid_argument);
 }

@@ -23,6 +23,8 @@ import threading
 import time
 import unittest
 
+from test_sim import API_KEY, CLIENT_ID, CLIENT_SECRET, Sim
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.environ.get("INTROVY_BIN") or os.path.normpath(
     os.path.join(HERE, "..", "..", "build", "apps", "introvy"))
@@ -34,6 +36,7 @@ AUTH_MODES = ("shared-secret", "hmac-sha256-hex", "hmac-sha256-base64",
               "api-key")
 
 START_DEADLINE = 15.0  # seconds for /healthz to answer after a start
+SIM_PIPELINES = 200    # pipeline entries per tenant in the default simulator
 STOP_GRACE = 10.0      # seconds between SIGTERM and SIGKILL
 HTTP_TIMEOUT = 10.0    # seconds for any one HTTP exchange
 
@@ -299,8 +302,13 @@ class Service:
                  candidate_idle_timeout_ms=None, header_timeout_ms=None,
                  body_timeout_ms=None, keep_alive_timeout_ms=None,
                  max_body_bytes=None, extra_toml="", log_level="info",
-                 max_dispatched_events=None):
+                 max_dispatched_events=None, sim=None, avionte_toml="",
+                 tenant_toml=None, trust_sim_ca=True):
         self.dir = directory or tempfile.mkdtemp(prefix="introvy-e2e-")
+        self.sim = sim                    # the avionte-sim it calls, or None
+        self.avionte_toml = avionte_toml  # extra lines in [avionte]
+        self.tenant_toml = tenant_toml or {}  # tenant id -> extra lines
+        self.trust_sim_ca = trust_sim_ca  # ca_file = the simulator's cert
         self.store = os.path.join(self.dir, "store")
         self.auth = auth
         self.secrets = list(secrets)
@@ -361,6 +369,7 @@ class Service:
             "secrets = [%s]" % ", ".join(refs),
             "",
         ]
+        lines += self.avionte_lines()
         actors = []
         if self.candidate_idle_timeout_ms is not None:
             actors.append("candidate_idle_timeout_ms = %d"
@@ -375,10 +384,33 @@ class Service:
                       "front_office_tenant_id = %d" % tenant,
                       'org = "org-%d"' % tenant,
                       'tenant = "t%d"' % tenant,
+                      self.tenant_toml.get(tenant, ""),
                       ""]
         if self.extra_toml:
             lines.append(self.extra_toml)
         return "\n".join(lines) + "\n"
+
+    def avionte_lines(self):
+        """[avionte]: the simulator's URL and credentials (as file secrets),
+        short back-offs so that failure tests end quickly."""
+        if self.sim is None:
+            return ['[avionte]', 'base_url = "http://127.0.0.1:9"', ""]
+        for name, value in (("avionte-api-key.txt", API_KEY),
+                            ("avionte-client-secret.txt", CLIENT_SECRET)):
+            with open(os.path.join(self.dir, name), "w") as f:
+                f.write(value + "\n")
+        scheme = "https" if self.sim.tls_ca else "http"
+        lines = ["[avionte]",
+                 'base_url = "%s://127.0.0.1:%d"' % (scheme, self.sim.port),
+                 'api_key = "file:avionte-api-key.txt"',
+                 "client_id = %s" % toml_string(CLIENT_ID),
+                 'client_secret = "file:avionte-client-secret.txt"',
+                 "backoff_initial_ms = 50"]
+        if self.sim.tls_ca and self.trust_sim_ca:
+            lines.append("ca_file = %s" % toml_string(self.sim.tls_ca))
+        if self.avionte_toml:
+            lines.append(self.avionte_toml)
+        return lines + [""]
 
     def _write_config(self):
         path = self._unique("config-", ".toml")
@@ -388,11 +420,12 @@ class Service:
 
     # process
 
-    def start(self, deadline=START_DEADLINE):
-        """Starts `introvy serve` and waits until GET /healthz answers 200."""
+    def start(self, deadline=START_DEADLINE, port=None):
+        """Starts `introvy serve` (on `port`, or a free one) and waits until
+        GET /healthz answers 200."""
         assert self.proc is None, "already started"
         for attempt in range(3):
-            self.port = free_port()
+            self.port = port or free_port()
             self.log_path = self._unique("introvy-", ".log")
             log = open(self.log_path, "wb")
             try:
@@ -407,7 +440,7 @@ class Service:
             if self._wait_healthy(deadline):
                 return self
             # The port was taken between our probe and its bind: try another.
-            if "cannot listen" in self.log_text() and attempt < 2:
+            if "cannot listen" in self.log_text() and attempt < 2 and not port:
                 self.proc = None
                 continue
             raise AssertionError("introvy did not start (exit %s):\n%s"
@@ -489,6 +522,21 @@ class Service:
     def dump(self, family):
         return dump(self.store, family)
 
+    def pipeline(self, tenant, n):
+        """The simulator's pipeline entry standing for a test's number n."""
+        ids = [p["id"] for p in self._entries(tenant)]
+        return ids[n % len(ids)]
+
+    def candidate(self, tenant, n):
+        """The candidate key of that entry's talent: "talent:ID"."""
+        entries = self._entries(tenant)
+        return "talent:%d" % entries[n % len(entries)]["talentId"]
+
+    def _entries(self, tenant):
+        if getattr(self.sim, "_entries", None) is None:
+            self.sim._entries = sim_pipelines(self.sim)
+        return self.sim._entries[tenant]
+
     def wait_idle(self, timeout=15.0):
         """Waits until every accepted event has been applied: the inbox gauge
         is 0 and the stored inbox is empty."""
@@ -504,6 +552,7 @@ class ServiceTestCase(unittest.TestCase):
 
     def run(self, result=None):
         self._service_dirs = []
+        self._shared_sim = None
         if result is None:
             result = self.defaultTestResult()
         before = len(result.failures) + len(result.errors)
@@ -523,7 +572,27 @@ class ServiceTestCase(unittest.TestCase):
         return svc
 
     def start_service(self, **kwargs):
+        if "sim" not in kwargs:
+            kwargs["sim"] = self.shared_sim()
         return self.new_service(**kwargs).start()
+
+    def start_sim(self, *args, tls_ca=None):
+        """An avionte-sim for this test, stopped with it. Without a
+        --rate-limit among `args` it has none, so tests do not wait on it."""
+        if "--rate-limit" not in args:
+            args = args + ("--rate-limit", "0")
+        sim = Sim(*args, tls_ca=tls_ca)
+        self.addCleanup(sim.stop)
+        return sim
+
+    def shared_sim(self):
+        """The test's default simulator: SIM_PIPELINES pipeline entries per
+        tenant, each with a talent of its own."""
+        if getattr(self, "_shared_sim", None) is None:
+            self._shared_sim = self.start_sim(
+                "--pipelines-per-tenant", str(SIM_PIPELINES),
+                "--talents-per-tenant", str(SIM_PIPELINES))
+        return self._shared_sim
 
     def restart(self, old, **changes):
         """Stops `old` (if running) and starts a new process on its folder
@@ -538,7 +607,9 @@ class ServiceTestCase(unittest.TestCase):
                         keep_alive_timeout_ms=old.keep_alive_timeout_ms,
                         max_body_bytes=old.max_body_bytes,
                         max_dispatched_events=old.max_dispatched_events,
-                        extra_toml=old.extra_toml, log_level=old.log_level)
+                        extra_toml=old.extra_toml, log_level=old.log_level,
+                        sim=old.sim, avionte_toml=old.avionte_toml,
+                        tenant_toml=old.tenant_toml)
         settings.update(changes)
         return self.start_service(directory=old.dir, **settings)
 
@@ -563,20 +634,36 @@ class ServiceTestCase(unittest.TestCase):
 
 # Load and the exactly-once check ------------------------------------------
 
+def sim_pipelines(sim):
+    """tenant id -> the simulator's pipeline entries ({id, talentId, jobId,
+    recruiterId, stage}), in id order."""
+    return {t["FrontOfficeTenantId"]: sorted(t["pipelines"],
+                                             key=lambda p: p["id"])
+            for t in sim.dataset()["tenants"]}
+
+
+def talent_of(sim):
+    """(tenant, pipeline id) -> talent id, from the simulator's dataset."""
+    return {(tenant, p["id"]): p["talentId"]
+            for tenant, entries in sim_pipelines(sim).items()
+            for p in entries}
+
+
 class Load:
     """Client threads, each on one keep-alive connection, posting events with
     unique CorrelationIds as fast as they are acknowledged. Event number k
-    goes to pipeline `first_pipeline + k % pipelines` of tenant
+    goes to pipeline entry `k % pipelines` of the simulator's list for tenant
     `tenants[(k // pipelines) % len(tenants)]`; with `threads` dividing
-    pipelines * len(tenants), all events of one candidate come from one
-    thread, one after another, so their arrival order is their k order.
+    pipelines * len(tenants), all events of one pipeline entry (and so of
+    one candidate: each entry of the default simulator has its own talent)
+    come from one thread, one after another, so their arrival order is
+    their k order.
 
     A thread stops at its `per_thread` bound, after `seconds`, when stop()
     is called, or at the first connection error (the service went away)."""
 
     def __init__(self, svc, threads=8, per_thread=1200, seconds=2.0,
-                 tag="load", tenants=(6, 7), pipelines=200,
-                 first_pipeline=100000):
+                 tag="load", tenants=(6, 7), pipelines=SIM_PIPELINES):
         self.svc = svc
         self.port = svc.port
         self.threads = threads
@@ -585,7 +672,10 @@ class Load:
         self.tag = "%s-%s" % (tag, os.urandom(4).hex())
         self.tenants = tuple(tenants)
         self.pipelines = pipelines
-        self.first_pipeline = first_pipeline
+        entries = sim_pipelines(svc.sim)
+        self.pipeline_ids = {t: [p["id"] for p in entries[t][:pipelines]]
+                             for t in self.tenants}
+        assert all(len(ids) == pipelines for ids in self.pipeline_ids.values())
         self.lock = threading.Lock()
         self.stop_event = threading.Event()
         self.attempted = {}   # (tenant, cid) -> k, before sending
@@ -597,7 +687,7 @@ class Load:
 
     def event(self, k):
         tenant = self.tenants[(k // self.pipelines) % len(self.tenants)]
-        pipeline = self.first_pipeline + k % self.pipelines
+        pipeline = self.pipeline_ids[tenant][k % self.pipelines]
         return tenant, "%s-%06d" % (self.tag, k), pipeline
 
     def one_thread_per_candidate(self):
@@ -680,8 +770,11 @@ class Load:
 
 def check_exactly_once(test, store, load):
     """After the service has stopped: every event `load` got acknowledged is
-    in the event log once and applied once, nothing is applied twice or left
-    in the inbox, and each candidate saw its events in arrival order."""
+    in the event log once and decided once, on the candidate of the talent
+    its pipeline entry names, nothing is applied twice or left in the inbox
+    or parked, and each candidate saw its events in arrival order."""
+    talents = talent_of(load.svc.sim)
+    test.assertEqual(dump(store, "deadletter"), [], "events parked")
     events = dump(store, "events")
     candidates = dump(store, "candidates")
     test.assertEqual(dump(store, "inbox"), [], "events left in the inbox")
@@ -714,7 +807,10 @@ def check_exactly_once(test, store, load):
                              "%s: events applied out of arrival order"
                              % c["candidate"])
         for h in history:
-            test.assertEqual(c["candidate"], "pipeline:%d" % h["pipeline_id"])
+            test.assertEqual(c["candidate"], "talent:%d"
+                             % talents[(c["tenant"], h["pipeline_id"])])
+            test.assertIn(h["decision"], ("started", "no_action", "unchanged",
+                                          "unmapped"))
             applied[(c["tenant"], h["correlation_id"])] += 1
     test.assertEqual([k for k, n in applied.items() if n > 1], [],
                      "events applied twice")

@@ -178,7 +178,7 @@ class ShutdownTests(ServiceTestCase):
 
     def test_sigterm_exits_0_and_logs_stopped(self):
         svc = self.start_service()
-        self.assertEqual(svc.post(make_body(6, "term-1", 100)).status, 200)
+        self.assertEqual(svc.post(make_body(6, "term-1", svc.pipeline(6, 100))).status, 200)
         svc.wait_idle()
         self.assertEqual(svc.stop(), 0)
         log = svc.log_text()
@@ -254,7 +254,7 @@ class KillTests(ServiceTestCase):
     def check_kill9_after_ack(self, fsync):
         svc = self.start_service(fsync=fsync)
         single = "kill-%s" % uuid.uuid4()
-        body = make_body(6, single, 300)
+        body = make_body(6, single, svc.pipeline(6, 300))
         r = svc.post(body)
         self.assertEqual((r.status, r.json), (200, {"status": "accepted"}))
         # A burst for a second candidate, so that some may still wait in the
@@ -265,7 +265,7 @@ class KillTests(ServiceTestCase):
         try:
             for i in range(40):
                 burst.append("burst-%02d-%s" % (i, uuid.uuid4()))
-                r = svc.post(make_body(7, burst[-1], 301), conn=conn)
+                r = svc.post(make_body(7, burst[-1], svc.pipeline(7, 301)), conn=conn)
                 self.assertEqual((r.status, r.json),
                                  (200, {"status": "accepted"}))
         finally:
@@ -284,11 +284,11 @@ class KillTests(ServiceTestCase):
         self.assertEqual(set(ids.values()), {1})
         self.assertEqual(harness.dump(svc.store, "inbox"), [])
         candidates = harness.dump(svc.store, "candidates")
-        c = find_candidate(candidates, 6, "pipeline:300")
+        c = find_candidate(candidates, 6, svc.candidate(6, 300))
         self.assertIsNotNone(c, candidates)
         self.assertEqual(c["state"]["events_applied"], 1)
         self.assertEqual(history_ids(c), [single])
-        c = find_candidate(candidates, 7, "pipeline:301")
+        c = find_candidate(candidates, 7, svc.candidate(7, 301))
         self.assertEqual(c["state"]["events_applied"], 40)
         self.assertEqual(history_ids(c), burst)
 
@@ -300,7 +300,7 @@ class KillTests(ServiceTestCase):
 
     def test_dump_works_while_the_service_runs_and_after_kill9(self):
         svc = self.start_service()
-        r = svc.post(make_body(6, "dump-live", 400))
+        r = svc.post(make_body(6, "dump-live", svc.pipeline(6, 400)))
         self.assertEqual(r.status, 200)
         self.assertEqual([e["correlation_id"] for e in svc.dump("events")],
                          ["dump-live"])
@@ -311,7 +311,7 @@ class KillTests(ServiceTestCase):
         svc.kill9()
         self.assertEqual([e["correlation_id"] for e in svc.dump("events")],
                          ["dump-live"])
-        c = find_candidate(svc.dump("candidates"), 6, "pipeline:400")
+        c = find_candidate(svc.dump("candidates"), 6, svc.candidate(6, 400))
         self.assertEqual(c["state"]["events_applied"], 1)
 
 

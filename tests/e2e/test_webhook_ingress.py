@@ -63,17 +63,17 @@ class AcceptedEventTests(WebhookTestCase):
     def test_valid_new_event_is_accepted_stored_and_applied(self):
         svc = self.start_service()
         correlation = cid()
-        r = svc.post(make_body(6, correlation, 555001))
+        r = svc.post(make_body(6, correlation, svc.pipeline(6, 555001)))
         self.assert_status(r, 200, "accepted")
 
         events = svc.dump("events")
         self.assertEqual(len(events), 1, events)
         self.assertEqual(events[0]["correlation_id"], correlation)
         self.assertEqual(events[0]["tenant"], 6)
-        self.assertEqual(events[0]["pipeline_id"], 555001)
+        self.assertEqual(events[0]["pipeline_id"], svc.pipeline(6, 555001))
         self.assertEqual(events[0]["event"], "job_pipeline_talent_updated")
 
-        c = self.wait_applied(svc, 6, "pipeline:555001", 1)
+        c = self.wait_applied(svc, 6, svc.candidate(6, 555001), 1)
         self.assertEqual(history_ids(c), [correlation])
         self.assertEqual(c["state"]["history"][0]["seq"], events[0]["seq"])
         svc.wait_idle()
@@ -84,60 +84,61 @@ class AcceptedEventTests(WebhookTestCase):
         self.assertEqual(m['introvy_tenant_events_total{tenant="6"}'], 1)
         self.assertEqual(m['introvy_events_processed_total{tenant="6"}'], 1)
 
-    def test_talent_id_makes_the_candidate_key(self):
+    def test_the_candidate_is_the_talent_avionte_names_not_the_webhook(self):
         svc = self.start_service()
         correlation = cid()
-        r = svc.post(make_body(7, correlation, 555002, talent_id=9001,
-                               job_id=42))
+        r = svc.post(make_body(7, correlation, svc.pipeline(7, 555002),
+                               talent_id=9001, job_id=42))
         self.assert_status(r, 200, "accepted")
-        c = self.wait_applied(svc, 7, "talent:9001", 1)
+        c = self.wait_applied(svc, 7, svc.candidate(7, 555002), 1)
         self.assertEqual(history_ids(c), [correlation])
         svc.wait_idle()
         self.assertIsNone(find_candidate(svc.dump("candidates"), 7,
-                                         "pipeline:555002"))
+                                         "talent:9001"))
 
     def test_event_names_are_case_insensitive(self):
         svc = self.start_service()
         added, updated = cid(), cid()
-        r = svc.post(make_body(6, added, 601,
+        r = svc.post(make_body(6, added, svc.pipeline(6, 601),
                                event_name="JOB_PIPELINE_TALENT_ADDED"))
         self.assert_status(r, 200, "accepted")
-        r = svc.post(make_body(6, updated, 601,
+        r = svc.post(make_body(6, updated, svc.pipeline(6, 601),
                                event_name="Job_Pipeline_Talent_Updated"))
         self.assert_status(r, 200, "accepted")
         events = {e["correlation_id"]: e for e in svc.dump("events")}
         self.assertEqual(events[added]["event"], "job_pipeline_talent_added")
         self.assertEqual(events[updated]["event"], "job_pipeline_talent_updated")
-        c = self.wait_applied(svc, 6, "pipeline:601", 2)
+        c = self.wait_applied(svc, 6, svc.candidate(6, 601), 2)
         self.assertEqual(history_ids(c), [added, updated])
 
     def test_resource_given_as_an_object_is_accepted(self):
         svc = self.start_service()
         correlation = cid()
-        body = make_body(6, correlation, 602, resource_as_object=True)
+        body = make_body(6, correlation, svc.pipeline(6, 602), resource_as_object=True)
         self.assertIsInstance(json.loads(body)["Resource"], dict)
         r = svc.post(body)
         self.assert_status(r, 200, "accepted")
-        c = self.wait_applied(svc, 6, "pipeline:602", 1)
+        c = self.wait_applied(svc, 6, svc.candidate(6, 602), 1)
         self.assertEqual(history_ids(c), [correlation])
 
     def test_pipeline_id_key_spellings_are_accepted(self):
         svc = self.start_service()
         expected = {}
-        for key, pipeline in (("PipelineID", 777), ("pipelineid", 778),
-                              ("PIPELINEID", 779)):
+        for key, n in (("PipelineID", 777), ("pipelineid", 778),
+                       ("PIPELINEID", 779)):
+            pipeline = svc.pipeline(6, n)
             correlation = cid()
             doc = envelope(correlation_id=correlation)
             doc["Resource"] = compact({key: pipeline,
                                        "CorrelationId": correlation})
             r = svc.post(encode(doc))
             self.assert_status(r, 200, "accepted")
-            expected[correlation] = pipeline
+            expected[correlation] = (pipeline, n)
         stored = {e["correlation_id"]: e["pipeline_id"]
                   for e in svc.dump("events")}
-        self.assertEqual(stored, expected)
-        for correlation, pipeline in expected.items():
-            c = self.wait_applied(svc, 6, "pipeline:%d" % pipeline, 1)
+        self.assertEqual(stored, {c: p for c, (p, _) in expected.items()})
+        for correlation, (_, n) in expected.items():
+            c = self.wait_applied(svc, 6, svc.candidate(6, n), 1)
             self.assertEqual(history_ids(c), [correlation])
 
     def test_events_of_one_candidate_are_applied_in_arrival_order(self):
@@ -155,7 +156,7 @@ class AcceptedEventTests(WebhookTestCase):
         try:
             for i in range(20):
                 correlation = "order-%02d-%s" % (i, uuid.uuid4())
-                r = svc.post(make_body(6, correlation, 4711,
+                r = svc.post(make_body(6, correlation, svc.pipeline(6, 4711),
                                        event_name="job_pipeline_talent_added"
                                        if i == 0 else
                                        "job_pipeline_talent_updated"),
@@ -164,7 +165,7 @@ class AcceptedEventTests(WebhookTestCase):
                 sent.append(correlation)
         finally:
             conn.close()
-        c = self.wait_applied(svc, 6, "pipeline:4711", 20)
+        c = self.wait_applied(svc, 6, svc.candidate(6, 4711), 20)
         self.assertEqual(history_ids(c), sent)
         seqs = [h["seq"] for h in c["state"]["history"]]
         self.assertEqual(seqs, sorted(seqs))
@@ -176,17 +177,17 @@ class AcceptedEventTests(WebhookTestCase):
         sent = []
         for _ in range(3):
             sent.append(cid("idle"))
-            self.assert_status(svc.post(make_body(6, sent[-1], 8080)), 200,
+            self.assert_status(svc.post(make_body(6, sent[-1], svc.pipeline(6, 8080))), 200,
                                "accepted")
-        c = self.wait_applied(svc, 6, "pipeline:8080", 3)
+        c = self.wait_applied(svc, 6, svc.candidate(6, 8080), 3)
         svc.wait_idle()
         wait_until(lambda: svc.metric("introvy_candidate_actors") == 0,
                    timeout=10, message="candidate actors to passivate")
 
         sent.append(cid("idle"))
-        self.assert_status(svc.post(make_body(6, sent[-1], 8080)), 200,
+        self.assert_status(svc.post(make_body(6, sent[-1], svc.pipeline(6, 8080))), 200,
                            "accepted")
-        c = self.wait_applied(svc, 6, "pipeline:8080", 4)
+        c = self.wait_applied(svc, 6, svc.candidate(6, 8080), 4)
         self.assertEqual(history_ids(c), sent)
         svc.wait_idle()
         wait_until(lambda: svc.metric("introvy_candidate_actors") == 0,
@@ -206,12 +207,12 @@ class AcceptedEventTests(WebhookTestCase):
             sent = []
             for i in range(5):
                 sent.append(cid("ka"))
-                r = svc.post(make_body(6, sent[-1], 9000 + i), conn=conn)
+                r = svc.post(make_body(6, sent[-1], svc.pipeline(6, 9000 + i)), conn=conn)
                 self.assert_status(r, 200, "accepted")
                 self.assertIs(conn.sock, sock, "the connection was reopened")
-            r = svc.post(make_body(6, sent[0], 9000), conn=conn)
+            r = svc.post(make_body(6, sent[0], svc.pipeline(6, 9000)), conn=conn)
             self.assert_status(r, 200, "duplicate")
-            r = harness.post_webhook(svc.port, make_body(6, cid(), 1),
+            r = harness.post_webhook(svc.port, make_body(6, cid(), svc.pipeline(6, 1)),
                                      {"X-Payload-Signature": "wrong"},
                                      conn=conn)
             self.assert_status(r, 401)
@@ -229,7 +230,7 @@ class DuplicateTests(WebhookTestCase):
     def test_same_tenant_and_correlation_id_is_a_duplicate(self):
         svc = self.start_service()
         correlation = cid()
-        body = make_body(6, correlation, 700)
+        body = make_body(6, correlation, svc.pipeline(6, 700))
         self.assert_status(svc.post(body), 200, "accepted")
         self.assert_status(svc.post(body), 200, "duplicate")
         self.assert_status(svc.post(body), 200, "duplicate")
@@ -238,17 +239,17 @@ class DuplicateTests(WebhookTestCase):
         self.assertEqual(m['introvy_webhooks_total{outcome="duplicate"}'], 2)
         self.assertEqual(m["introvy_duplicate_body_mismatch_total"], 0)
         self.assertEqual(len(svc.dump("events")), 1)
-        c = self.wait_applied(svc, 6, "pipeline:700", 1)
+        c = self.wait_applied(svc, 6, svc.candidate(6, 700), 1)
         svc.wait_idle()
-        c = find_candidate(svc.dump("candidates"), 6, "pipeline:700")
+        c = find_candidate(svc.dump("candidates"), 6, svc.candidate(6, 700))
         self.assertEqual(c["state"]["events_applied"], 1)
 
     def test_duplicate_with_a_different_body_keeps_the_original(self):
         svc = self.start_service()
         correlation = cid()
-        self.assert_status(svc.post(make_body(6, correlation, 701)), 200,
+        self.assert_status(svc.post(make_body(6, correlation, svc.pipeline(6, 701))), 200,
                            "accepted")
-        r = svc.post(make_body(6, correlation, 702))
+        r = svc.post(make_body(6, correlation, svc.pipeline(6, 702)))
         self.assert_status(r, 200, "duplicate")
         m = svc.metrics()
         self.assertEqual(m['introvy_webhooks_total{outcome="duplicate"}'], 1)
@@ -262,36 +263,36 @@ class DuplicateTests(WebhookTestCase):
         self.assertIn(correlation, warning[0])
         events = svc.dump("events")
         self.assertEqual([(e["correlation_id"], e["pipeline_id"])
-                          for e in events], [(correlation, 701)])
-        self.wait_applied(svc, 6, "pipeline:701", 1)
+                          for e in events], [(correlation, svc.pipeline(6, 701))])
+        self.wait_applied(svc, 6, svc.candidate(6, 701), 1)
         svc.wait_idle()
         self.assertIsNone(find_candidate(svc.dump("candidates"), 6,
-                                         "pipeline:702"))
+                                         svc.candidate(6, 702)))
 
     def test_same_correlation_id_under_another_tenant_is_accepted(self):
         svc = self.start_service()
         correlation = cid()
-        self.assert_status(svc.post(make_body(6, correlation, 703)), 200,
+        self.assert_status(svc.post(make_body(6, correlation, svc.pipeline(6, 703))), 200,
                            "accepted")
-        self.assert_status(svc.post(make_body(7, correlation, 703)), 200,
+        self.assert_status(svc.post(make_body(7, correlation, svc.pipeline(7, 703))), 200,
                            "accepted")
-        self.assert_status(svc.post(make_body(7, correlation, 703)), 200,
+        self.assert_status(svc.post(make_body(7, correlation, svc.pipeline(7, 703))), 200,
                            "duplicate")
         events = sorted((e["tenant"], e["correlation_id"])
                         for e in svc.dump("events"))
         self.assertEqual(events, [(6, correlation), (7, correlation)])
-        self.wait_applied(svc, 6, "pipeline:703", 1)
-        self.wait_applied(svc, 7, "pipeline:703", 1)
+        self.wait_applied(svc, 6, svc.candidate(6, 703), 1)
+        self.wait_applied(svc, 7, svc.candidate(7, 703), 1)
 
     def test_correlation_id_case_differences_are_the_same_event(self):
         svc = self.start_service()
         correlation = "7d4f2a10-1111-4c2b-9a77-%s" % uuid.uuid4().hex[:12]
-        self.assert_status(svc.post(make_body(6, correlation, 704)), 200,
+        self.assert_status(svc.post(make_body(6, correlation, svc.pipeline(6, 704))), 200,
                            "accepted")
-        self.assert_status(svc.post(make_body(6, correlation.upper(), 704)),
+        self.assert_status(svc.post(make_body(6, correlation.upper(), svc.pipeline(6, 704))),
                            200, "duplicate")
         mixed = correlation[:10].upper() + correlation[10:]
-        self.assert_status(svc.post(make_body(6, mixed, 704)), 200,
+        self.assert_status(svc.post(make_body(6, mixed, svc.pipeline(6, 704))), 200,
                            "duplicate")
         self.assertEqual(len(svc.dump("events")), 1)
         self.assertEqual(
@@ -299,7 +300,7 @@ class DuplicateTests(WebhookTestCase):
 
     def test_concurrent_deliveries_of_one_event_are_accepted_once(self):
         svc = self.start_service()
-        body = make_body(6, cid("race"), 705)
+        body = make_body(6, cid("race"), svc.pipeline(6, 705))
         statuses = []
         lock = threading.Lock()
         start = threading.Barrier(10)
@@ -319,14 +320,14 @@ class DuplicateTests(WebhookTestCase):
         self.assertEqual(sorted(statuses),
                          [(200, "accepted")] + [(200, "duplicate")] * 9)
         self.assertEqual(len(svc.dump("events")), 1)
-        self.wait_applied(svc, 6, "pipeline:705", 1)
+        self.wait_applied(svc, 6, svc.candidate(6, 705), 1)
 
 
 class AuthenticationTests(WebhookTestCase):
 
     def check_mode(self, mode):
         svc = self.start_service(auth=mode, secrets=("right-secret-" + mode,))
-        body = make_body(6, cid(mode), 710)
+        body = make_body(6, cid(mode), svc.pipeline(6, 710))
         other_header = ("X-Payload-Signature" if mode == "api-key"
                         else "X-api-key")
         refused = {
@@ -366,7 +367,7 @@ class AuthenticationTests(WebhookTestCase):
     def test_hmac_sha256_hex(self):
         svc = self.check_mode("hmac-sha256-hex")
         # Senders differ in the case of hex digits.
-        body = make_body(6, cid(), 711)
+        body = make_body(6, cid(), svc.pipeline(6, 711))
         signature = harness.sign("hmac-sha256-hex", svc.secret(), body).upper()
         r = harness.post_webhook(svc.port, body,
                                  {"X-Payload-Signature": signature})
@@ -386,10 +387,10 @@ class AuthenticationTests(WebhookTestCase):
                 accepted = []
                 for secret in svc.secrets:
                     accepted.append(cid())
-                    r = svc.post(make_body(6, accepted[-1], 712),
+                    r = svc.post(make_body(6, accepted[-1], svc.pipeline(6, 712)),
                                  secret=secret)
                     self.assert_status(r, 200, "accepted")
-                r = svc.post(make_body(6, cid(), 712), secret="retired-" + mode)
+                r = svc.post(make_body(6, cid(), svc.pipeline(6, 712)), secret="retired-" + mode)
                 self.assert_status(r, 401)
                 self.assertEqual(sorted(e["correlation_id"]
                                         for e in svc.dump("events")),
@@ -423,7 +424,7 @@ class InvalidRequestTests(WebhookTestCase):
     def test_body_not_json(self):
         self.check_invalid([
             ("text", b"this is not json", "body"),
-            ("truncated", make_body(6, cid(), 1)[:-5], "body"),
+            ("truncated", make_body(6, cid(), svc.pipeline(6, 1))[:-5], "body"),
             ("empty", b"", "body"),
             ("array", b'[{"EventName":"job_pipeline_talent_updated"}]', "body"),
             ("string", b'"job_pipeline_talent_updated"', "body"),
@@ -511,11 +512,11 @@ class SizeLimitTests(WebhookTestCase):
 
     def test_body_over_the_limit_is_refused_with_413(self):
         svc = self.start_service()
-        body = padded(make_body(6, cid(), 720), 64 * 1024 + 1)
+        body = padded(make_body(6, cid(), svc.pipeline(6, 720)), 64 * 1024 + 1)
         r = svc.post(body)
         self.assertEqual(r.status, 413, r)
         self.assertEqual(r.json["error"], "payload_too_large", r)
-        huge = padded(make_body(6, cid(), 720), 1024 * 1024)
+        huge = padded(make_body(6, cid(), svc.pipeline(6, 720)), 1024 * 1024)
         r = svc.post(huge)
         self.assertEqual(r.status, 413, r)
         self.assert_nothing_stored(svc)
@@ -525,16 +526,16 @@ class SizeLimitTests(WebhookTestCase):
     def test_body_at_the_limit_is_accepted(self):
         svc = self.start_service()
         correlation = cid()
-        body = padded(make_body(6, correlation, 721), 64 * 1024)
+        body = padded(make_body(6, correlation, svc.pipeline(6, 721)), 64 * 1024)
         self.assert_status(svc.post(body), 200, "accepted")
         self.assertEqual([e["correlation_id"] for e in svc.dump("events")],
                          [correlation])
 
     def test_configured_limit_applies(self):
         svc = self.start_service(max_body_bytes=1000)
-        ok = padded(make_body(6, cid(), 722), 1000)
+        ok = padded(make_body(6, cid(), svc.pipeline(6, 722)), 1000)
         self.assert_status(svc.post(ok), 200, "accepted")
-        r = svc.post(padded(make_body(6, cid(), 722), 1001))
+        r = svc.post(padded(make_body(6, cid(), svc.pipeline(6, 722)), 1001))
         self.assertEqual(r.status, 413, r)
         self.assertEqual(len(svc.dump("events")), 1)
 
@@ -542,7 +543,7 @@ class SizeLimitTests(WebhookTestCase):
         svc = self.start_service()
         # A small chunked body goes through, so chunking itself works.
         small = cid()
-        body = make_body(6, small, 723)
+        body = make_body(6, small, svc.pipeline(6, 723))
         r = harness.request(svc.port, "POST", WEBHOOK_PATH,
                             body=iter([body[:40], body[40:]]),
                             headers={"Content-Type": "application/json",
@@ -550,7 +551,7 @@ class SizeLimitTests(WebhookTestCase):
                             encode_chunked=True)
         self.assert_status(r, 200, "accepted")
 
-        big = padded(make_body(6, cid(), 723), 80 * 1024)
+        big = padded(make_body(6, cid(), svc.pipeline(6, 723)), 80 * 1024)
         sock = harness.raw_connect(svc.port)
         try:
             head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -582,7 +583,7 @@ class RoutingTests(WebhookTestCase):
         svc = self.start_service()
         for method in ("GET", "PUT", "DELETE", "PATCH"):
             with self.subTest(method=method):
-                body = make_body(6, cid(), 730) if method in ("PUT", "PATCH") else None
+                body = make_body(6, cid(), svc.pipeline(6, 730)) if method in ("PUT", "PATCH") else None
                 headers = {"X-Payload-Signature": svc.secret()}
                 r = harness.request(svc.port, method, WEBHOOK_PATH, body=body,
                                     headers=headers)
@@ -594,7 +595,7 @@ class RoutingTests(WebhookTestCase):
 
     def test_unknown_paths_get_404(self):
         svc = self.start_service()
-        body = make_body(6, cid(), 731)
+        body = make_body(6, cid(), svc.pipeline(6, 731))
         for method, path in (("POST", "/api/webhooks/avionte/extra"),
                              ("POST", "/api/webhooks"),
                              ("POST", "/"),
@@ -611,7 +612,7 @@ class RoutingTests(WebhookTestCase):
 
     def test_query_string_on_the_webhook_path_is_routed(self):
         svc = self.start_service()
-        r = harness.post_webhook(svc.port, make_body(6, cid(), 732),
+        r = harness.post_webhook(svc.port, make_body(6, cid(), svc.pipeline(6, 732)),
                                  {"X-Payload-Signature": svc.secret()},
                                  path=WEBHOOK_PATH + "?source=avionte")
         self.assert_status(r, 200, "accepted")
@@ -624,7 +625,7 @@ class OutcomeTests(WebhookTestCase):
         for name in ("talent_created", "job_pipeline_talent_removed",
                      "job_created"):
             with self.subTest(event=name):
-                r = svc.post(make_body(6, cid(), 740, event_name=name))
+                r = svc.post(make_body(6, cid(), svc.pipeline(6, 740), event_name=name))
                 self.assert_status(r, 200, "ignored")
         self.assertEqual(svc.metric('introvy_webhooks_total{outcome="ignored"}'),
                          3)
@@ -635,12 +636,12 @@ class OutcomeTests(WebhookTestCase):
     def test_unknown_tenant_is_quarantined_then_released_when_onboarded(self):
         svc = self.start_service(tenants=(6, 7))
         correlation = cid("tenant8")
-        body = make_body(8, correlation, 750)
+        body = make_body(8, correlation, svc.pipeline(8, 750))
         self.assert_status(svc.post(body), 200, "quarantined")
         self.assert_status(svc.post(body), 200, "duplicate")
         quarantine = svc.dump("quarantine")
         self.assertEqual([(q["tenant"], q["correlation_id"], q["pipeline_id"])
-                          for q in quarantine], [(8, correlation, 750)])
+                          for q in quarantine], [(8, correlation, svc.pipeline(8, 750))])
         self.assertEqual(svc.dump("events"), [])
         self.assertEqual(svc.dump("inbox"), [])
         self.assertEqual(svc.dump("candidates"), [])
@@ -648,8 +649,8 @@ class OutcomeTests(WebhookTestCase):
             svc.metric('introvy_webhooks_total{outcome="quarantined"}'), 1)
         # An event of a configured tenant still goes through meanwhile.
         known = cid()
-        self.assert_status(svc.post(make_body(6, known, 751)), 200, "accepted")
-        self.wait_applied(svc, 6, "pipeline:751", 1)
+        self.assert_status(svc.post(make_body(6, known, svc.pipeline(6, 751))), 200, "accepted")
+        self.wait_applied(svc, 6, svc.candidate(6, 751), 1)
         self.assertEqual(svc.stop(), 0)
 
         svc2 = self.restart(svc, tenants=(6, 7, 8))
@@ -658,9 +659,9 @@ class OutcomeTests(WebhookTestCase):
         events = {e["correlation_id"]: e for e in svc2.dump("events")}
         self.assertEqual(set(events), {correlation, known})
         self.assertEqual(events[correlation]["tenant"], 8)
-        c = self.wait_applied(svc2, 8, "pipeline:750", 1)
+        c = self.wait_applied(svc2, 8, svc.candidate(8, 750), 1)
         self.assertEqual(history_ids(c), [correlation])
-        known_c = find_candidate(svc2.dump("candidates"), 6, "pipeline:751")
+        known_c = find_candidate(svc2.dump("candidates"), 6, svc.candidate(6, 751))
         self.assertEqual(known_c["state"]["events_applied"], 1)
         self.assertIn("released 1 quarantined", svc2.log_text())
         # Still remembered as delivered.
@@ -723,7 +724,7 @@ class OperationalEndpointTests(WebhookTestCase):
         self.assertEqual(r.json["status"], "ready", r)
         self.assertIn("ready", r.raw.decode())
 
-        self.assert_status(svc.post(make_body(6, cid(), 760)), 200, "accepted")
+        self.assert_status(svc.post(make_body(6, cid(), svc.pipeline(6, 760))), 200, "accepted")
         svc.wait_idle()
         r = harness.get(svc.port, "/metrics")
         self.assertEqual(r.status, 200, r)

@@ -124,10 +124,17 @@ TEST_CASE("saving an outcome removes its event from the inbox") {
   std::vector<domain::webhook_event> none;
   REQUIRE(db->commit_webhooks(accepted, none).ok());
 
-  storage::store::candidate_outcome applied{6, "pipeline:1", "{\"x\":1}",
-                                            "{\"h\":1}", accepted[0].seq};
-  storage::store::candidate_outcome skipped{6, "pipeline:1", std::nullopt,
-                                            std::nullopt, accepted[1].seq};
+  storage::store::candidate_outcome applied{
+      6,           "pipeline:1",    "{\"x\":1}",
+      "{\"h\":1}", accepted[0].seq, std::nullopt,
+      std::nullopt};
+  storage::store::candidate_outcome skipped{6,
+                                            "pipeline:1",
+                                            std::nullopt,
+                                            std::nullopt,
+                                            accepted[1].seq,
+                                            std::nullopt,
+                                            std::nullopt};
   REQUIRE(db->save_outcomes({applied, skipped}).ok());
 
   std::optional<std::string> record;
@@ -191,4 +198,77 @@ TEST_CASE("quarantined events join the inbox once their tenant is onboarded") {
   REQUIRE(
       db->for_each("quarantine", [&](auto&, auto&) { ++still_aside; }).ok());
   CHECK(still_aside == 1);
+}
+
+TEST_CASE("a dead letter leaves the inbox, is listed, and can be requeued") {
+  temp_store_dir dir;
+  auto db = storage::store::open(dir.options());
+  std::vector<domain::webhook_event> accepted{make_event(6, "parked", 1)};
+  std::vector<domain::webhook_event> none;
+  REQUIRE(db->commit_webhooks(accepted, none).ok());
+  auto seq = accepted[0].seq;
+
+  storage::store::candidate_outcome parked;
+  parked.tenant_id = 6;
+  parked.seq = seq;
+  parked.dead_letter = R"({"reason":"gave up"})";
+  REQUIRE(db->save_outcomes({parked}).ok());
+  std::vector<std::string> letters;
+  REQUIRE(
+      db->for_each_dead_letter([&](auto& r) { letters.push_back(r); }).ok());
+  CHECK(letters == std::vector<std::string>{R"({"reason":"gave up"})"});
+  std::size_t inbox = 0;
+  REQUIRE(db->for_each_inbox([&](domain::webhook_event&&) { ++inbox; }).ok());
+  CHECK(inbox == 0);
+
+  std::optional<domain::webhook_event> event;
+  REQUIRE(db->requeue_dead_letter(seq, event).ok());
+  REQUIRE(event);
+  CHECK(event->correlation_id == "parked");
+  CHECK(event->body.empty());
+  REQUIRE(db->for_each_inbox([&](domain::webhook_event&&) { ++inbox; }).ok());
+  CHECK(inbox == 1);
+  letters.clear();
+  REQUIRE(
+      db->for_each_dead_letter([&](auto& r) { letters.push_back(r); }).ok());
+  CHECK(letters.empty());
+
+  // A sequence that is not parked: nothing happens.
+  std::optional<domain::webhook_event> none_found;
+  REQUIRE(db->requeue_dead_letter(seq + 100, none_found).ok());
+  CHECK_FALSE(none_found);
+}
+
+TEST_CASE("unmapped stage names are counted per tenant across writes") {
+  temp_store_dir dir;
+  {
+    auto db = storage::store::open(dir.options());
+    std::vector<domain::webhook_event> accepted{
+        make_event(6, "a", 1), make_event(6, "b", 2), make_event(7, "c", 3)};
+    std::vector<domain::webhook_event> none;
+    REQUIRE(db->commit_webhooks(accepted, none).ok());
+    auto unmapped = [&](std::size_t i, const char* stage) {
+      storage::store::candidate_outcome o;
+      o.tenant_id = accepted[i].tenant_id;
+      o.key = "talent:1";
+      o.seq = accepted[i].seq;
+      o.unmapped_stage = stage;
+      return o;
+    };
+    REQUIRE(db->save_outcomes(
+                  {unmapped(0, "Coffee Chat"), unmapped(1, " coffee  chat")})
+                .ok());
+    REQUIRE(db->save_outcomes({unmapped(2, "Coffee Chat")}).ok());
+  }
+  auto db = storage::store::open(dir.options()); // counts outlive a restart
+  std::vector<std::tuple<std::int64_t, std::string, std::uint64_t>> seen;
+  REQUIRE(db->for_each_unmapped_stage([&](auto tenant, auto& stage, auto n) {
+              seen.emplace_back(tenant, stage, n);
+            }).ok());
+  REQUIRE(seen.size() == 2);
+  CHECK(std::get<0>(seen[0]) == 6);
+  CHECK(std::get<2>(seen[0]) == 2);
+  CHECK(std::get<0>(seen[1]) == 7);
+  CHECK(std::get<1>(seen[1]) == "Coffee Chat");
+  CHECK(std::get<2>(seen[1]) == 1);
 }
