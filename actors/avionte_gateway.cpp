@@ -167,6 +167,25 @@ public:
     pump();
   }
 
+  // The service is stopping: every lookup still waiting is told so (the
+  // error is not a gateway error, so its event stays in the inbox), and
+  // nobody waits on an answer that will never come.
+  void abandon_all() {
+    auto stopping = caf::make_error(caf::sec::request_receiver_down);
+    for (auto& l : queue_)
+      answer_all(l, stopping);
+    queue_.clear();
+    queued_.clear();
+    for (auto& c : resend_)
+      for (auto& l : c.lookups)
+        answer_all(l, stopping);
+    resend_.clear();
+    for (auto& [id, c] : in_flight_)
+      for (auto& l : c.lookups)
+        answer_all(l, stopping);
+    in_flight_.clear();
+  }
+
   void on_token(net::http_client_result& result) {
     token_pending_ = false;
     if (auto reason = accept_token(result)) {
@@ -545,6 +564,10 @@ private:
 caf::behavior gateway_actor(caf::event_based_actor* self,
                             gateway_options options) {
   auto g = std::make_shared<gateway>(self, std::move(options));
+  self->set_exit_handler([self, g](caf::exit_msg& exit) {
+    g->abandon_all();
+    self->quit(exit.reason);
+  });
   return {
       [g](pipeline_atom, std::int64_t id) { g->ask(kind::pipeline, id); },
       [g](talent_atom, std::int64_t id) { g->ask(kind::talent, id); },
@@ -575,6 +598,11 @@ std::string error_reason(const caf::error& error) {
       error.context().match_element<std::string>(0))
     return error.context().get_as<std::string>(0);
   return caf::to_string(error);
+}
+
+bool lookup_failed_for_good(const caf::error& error) {
+  return error.category() == gateway_category ||
+         error == caf::sec::request_timeout;
 }
 
 caf::actor spawn_avionte_gateway(caf::actor_system& system,

@@ -42,6 +42,10 @@ inline constexpr std::chrono::milliseconds default_backoff_initial{5'000};
 inline constexpr std::chrono::milliseconds default_record_cache_ttl{300'000};
 inline constexpr std::size_t default_calls_in_flight = 4;
 inline constexpr std::size_t record_cache_capacity = 10'000;
+/// How long an asker waits for a lookup: a safety net only, since the
+/// gateway answers every lookup (at worst once its tries are used up) well
+/// before. A lookup not answered by then is treated as failed.
+inline constexpr std::chrono::minutes lookup_deadline{30};
 
 /// Why a lookup failed: the error's code, in the "gateway" category.
 enum class gateway_error : std::uint8_t {
@@ -55,6 +59,10 @@ caf::error make_gateway_error(gateway_error code, std::string reason);
 bool is_gateway_error(const caf::error& error, gateway_error code);
 /// The human-readable reason of a gateway error (or CAF's rendering).
 std::string error_reason(const caf::error& error);
+/// True when a lookup failed for good (a gateway error, or no answer within
+/// lookup_deadline): its event is parked. False when the gateway is gone
+/// because the service is stopping: the event stays in the inbox.
+bool lookup_failed_for_good(const caf::error& error);
 
 struct gateway_options {
   std::int64_t tenant_id = 0;

@@ -57,7 +57,7 @@ public:
     auto pipeline_id = event.resource.pipeline_id;
     self_->state.waiting.emplace(arrival, resolving{std::move(event), {}, {}});
     self_
-        ->request(options_.gateway, caf::infinite, pipeline_atom::value,
+        ->request(options_.gateway, lookup_deadline, pipeline_atom::value,
                   pipeline_id)
         .then(
             [this, arrival](domain::pipeline_record& record) {
@@ -150,7 +150,7 @@ private:
   // gateway stopped with the service) leaves it in the inbox for the next
   // start.
   void not_resolved(domain::webhook_event&& event, const caf::error& error) {
-    if (error.category() != caf::atom("gateway")) {
+    if (!lookup_failed_for_good(error)) {
       options_.budget->give_back();
       return;
     }
