@@ -19,45 +19,6 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
-struct parsed_url {
-  bool tls = false;
-  std::string host;
-  std::string port;
-  std::string target;
-};
-
-std::optional<parsed_url> parse_url(std::string_view url) {
-  parsed_url out;
-  if (url.starts_with("https://")) {
-    out.tls = true;
-    url.remove_prefix(8);
-  } else if (url.starts_with("http://")) {
-    url.remove_prefix(7);
-  } else {
-    return std::nullopt;
-  }
-  auto slash = url.find('/');
-  auto authority = url.substr(0, slash);
-  out.target = slash == std::string_view::npos ? "/" : url.substr(slash);
-  auto colon = authority.rfind(':');
-  if (colon != std::string_view::npos) {
-    out.host = authority.substr(0, colon);
-    out.port = authority.substr(colon + 1);
-  } else {
-    out.host = authority;
-    out.port = out.tls ? "443" : "80";
-  }
-  if (out.host.empty() || out.port.empty())
-    return std::nullopt;
-  return out;
-}
-
-http_client_result failure(http_client_errc code, std::string message) {
-  http_client_result result;
-  result.error = {code, std::move(message)};
-  return result;
-}
-
 // Runs one asynchronous step to completion on `io`, so that the stream's
 // deadline applies to it (Beast's synchronous calls ignore deadlines).
 template <class Start>
@@ -75,31 +36,6 @@ http_client_errc classify(beast::error_code ec, http_client_errc otherwise) {
 
 } // namespace
 
-std::string_view http_client_response::header(std::string_view name) const {
-  for (const auto& [key, value] : headers)
-    if (iequals(key, name))
-      return value;
-  return {};
-}
-
-std::string_view http_client_error::code_name() const {
-  switch (code) {
-  case http_client_errc::invalid_url:
-    return "invalid_url";
-  case http_client_errc::resolve_failed:
-    return "resolve_failed";
-  case http_client_errc::connect_failed:
-    return "connect_failed";
-  case http_client_errc::tls_failed:
-    return "tls_failed";
-  case http_client_errc::timeout:
-    return "timeout";
-  case http_client_errc::io_failed:
-    return "io_failed";
-  }
-  return "unknown";
-}
-
 struct http_client::impl {
   http_client_options options;
   ssl::context tls{ssl::context::tls_client};
@@ -107,7 +43,7 @@ struct http_client::impl {
   // One exchange over an already connected stream (plain or TLS).
   template <class Stream>
   http_client_result exchange(asio::io_context& io, Stream& stream,
-                              beast::tcp_stream& tcp, const parsed_url& url,
+                              beast::tcp_stream& tcp, const http_url& url,
                               const http_client_request& request);
 
   http_client_result send(const http_client_request& request);
@@ -116,7 +52,7 @@ struct http_client::impl {
 template <class Stream>
 http_client_result
 http_client::impl::exchange(asio::io_context& io, Stream& stream,
-                            beast::tcp_stream& tcp, const parsed_url& url,
+                            beast::tcp_stream& tcp, const http_url& url,
                             const http_client_request& request) {
   // Build the request.
   http::request<http::string_body> message;
@@ -136,8 +72,8 @@ http_client::impl::exchange(asio::io_context& io, Stream& stream,
   auto ec = run_step(
       io, [&](auto handler) { http::async_write(stream, message, handler); });
   if (ec)
-    return failure(classify(ec, http_client_errc::io_failed),
-                   "write: " + ec.message());
+    return http_client_failure(classify(ec, http_client_errc::io_failed),
+                               "write: " + ec.message());
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(options.max_response_bytes);
@@ -145,8 +81,8 @@ http_client::impl::exchange(asio::io_context& io, Stream& stream,
     http::async_read(stream, buffer, parser, handler);
   });
   if (ec)
-    return failure(classify(ec, http_client_errc::io_failed),
-                   "read: " + ec.message());
+    return http_client_failure(classify(ec, http_client_errc::io_failed),
+                               "read: " + ec.message());
 
   // Copy it out of Beast's types.
   auto answer = parser.release();
@@ -161,9 +97,10 @@ http_client::impl::exchange(asio::io_context& io, Stream& stream,
 }
 
 http_client_result http_client::impl::send(const http_client_request& request) {
-  auto url = parse_url(request.url);
+  auto url = parse_http_url(request.url);
   if (!url)
-    return failure(http_client_errc::invalid_url, "cannot parse the URL");
+    return http_client_failure(http_client_errc::invalid_url,
+                               "cannot parse the URL");
 
   // Resolve and connect.
   asio::io_context io;
@@ -171,14 +108,14 @@ http_client_result http_client::impl::send(const http_client_request& request) {
   beast::error_code ec;
   auto addresses = resolver.resolve(url->host, url->port, ec);
   if (ec)
-    return failure(http_client_errc::resolve_failed, ec.message());
+    return http_client_failure(http_client_errc::resolve_failed, ec.message());
   beast::tcp_stream tcp{io};
   tcp.expires_after(options.connect_timeout);
   ec = run_step(io,
                 [&](auto handler) { tcp.async_connect(addresses, handler); });
   if (ec)
-    return failure(classify(ec, http_client_errc::connect_failed),
-                   "connect: " + ec.message());
+    return http_client_failure(classify(ec, http_client_errc::connect_failed),
+                               "connect: " + ec.message());
   if (!url->tls)
     return exchange(io, tcp, tcp, *url, request);
 
@@ -191,8 +128,8 @@ http_client_result http_client::impl::send(const http_client_request& request) {
     stream.async_handshake(ssl::stream_base::client, handler);
   });
   if (ec)
-    return failure(classify(ec, http_client_errc::tls_failed),
-                   "handshake: " + ec.message());
+    return http_client_failure(classify(ec, http_client_errc::tls_failed),
+                               "handshake: " + ec.message());
   return exchange(io, stream, stream.next_layer(), *url, request);
 }
 

@@ -12,11 +12,9 @@
 
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
-#include <string_view>
 
-#include "net/http_types.hpp"
+#include "net/http_client_types.hpp"
 
 namespace introvy::net {
 
@@ -32,47 +30,6 @@ struct http_client_options {
   std::string ca_file;     // PEM; empty: the system's CAs
   bool verify_peer = true; // false only for tests that want any certificate
   std::string user_agent = "introvy";
-};
-
-struct http_client_request {
-  std::string method = "GET";
-  std::string url; // http://host[:port]/path?query or https://...
-  header_list headers;
-  std::string body;
-};
-
-struct http_client_response {
-  unsigned status = 0;
-  header_list headers;
-  std::string body;
-
-  /// The first header named `name` (case-insensitive), or "".
-  std::string_view header(std::string_view name) const;
-};
-
-enum class http_client_errc {
-  invalid_url,
-  resolve_failed,
-  connect_failed,
-  tls_failed, // handshake or certificate verification
-  timeout,
-  io_failed, // the connection broke while writing or reading
-};
-
-struct http_client_error {
-  http_client_errc code;
-  std::string message; // for logs; never holds the body or headers
-
-  /// "timeout", "connect_failed"...
-  std::string_view code_name() const;
-};
-
-/// A response, or why there is none.
-struct http_client_result {
-  std::optional<http_client_response> response;
-  http_client_error error{http_client_errc::io_failed, ""}; // when !response
-
-  explicit operator bool() const { return response.has_value(); }
 };
 
 class http_client {
