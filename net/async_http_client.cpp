@@ -354,14 +354,15 @@ void call::on_read_header(error_code ec) {
       !parser_->got_some() && buffer_.size() == 0 && !interim_seen_;
   if (ec && nothing_received && closed_by_peer(ec) && may_retry())
     return retry(ec);
-  // Beast 1.74 loses the parser's own Content-Length check when the body
-  // arrives together with the header, so the limit is checked here.
-  auto length = parser_->content_length();
-  if (ec == http::error::body_limit ||
-      (!ec && length && *length > engine_.options().max_response_bytes))
+  if (ec == http::error::body_limit)
     return fail_too_large();
   if (ec)
     return fail(http_client_errc::io_failed, ec.message());
+  // Beast 1.74's parser can skip its Content-Length limit check (when it
+  // parses eagerly past the header), so the limit is checked here too.
+  auto length = parser_->content_length();
+  if (length && *length > engine_.options().max_response_bytes)
+    return fail_too_large();
 
   // "100 Continue" and other interim answers precede the real one.
   auto status = parser_->get().result_int();
