@@ -37,6 +37,7 @@ AUTH_MODES = ("shared-secret", "hmac-sha256-hex", "hmac-sha256-base64",
 
 START_DEADLINE = 15.0  # seconds for /healthz to answer after a start
 SIM_PIPELINES = 200    # pipeline entries per tenant in the default simulator
+TEST_TENANT_RATE = 500 # calls per second to Avionté per tenant, in tests
 STOP_GRACE = 10.0      # seconds between SIGTERM and SIGKILL
 HTTP_TIMEOUT = 10.0    # seconds for any one HTTP exchange
 
@@ -380,12 +381,16 @@ class Service:
         if actors:
             lines += ["[actors]"] + actors + [""]
         for tenant in self.tenants:
+            extra = self.tenant_toml.get(tenant, "")
             lines += ["[[tenant]]",
                       "front_office_tenant_id = %d" % tenant,
                       'org = "org-%d"' % tenant,
-                      'tenant = "t%d"' % tenant,
-                      self.tenant_toml.get(tenant, ""),
-                      ""]
+                      'tenant = "t%d"' % tenant]
+            # The simulator has no rate limit unless a test sets one: do not
+            # let Avionté's real pace slow every test down.
+            if "requests_per_second" not in extra:
+                lines.append("requests_per_second = %d" % TEST_TENANT_RATE)
+            lines += [extra, ""]
         if self.extra_toml:
             lines.append(self.extra_toml)
         return "\n".join(lines) + "\n"
@@ -406,6 +411,9 @@ class Service:
                  "client_id = %s" % toml_string(CLIENT_ID),
                  'client_secret = "file:avionte-client-secret.txt"',
                  "backoff_initial_ms = 50"]
+        if "requests_per_second" not in self.avionte_toml:
+            lines.append("requests_per_second = %d"
+                         % (TEST_TENANT_RATE * len(self.tenants)))
         if self.sim.tls_ca and self.trust_sim_ca:
             lines.append("ca_file = %s" % toml_string(self.sim.tls_ca))
         if self.avionte_toml:
