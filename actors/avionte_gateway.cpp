@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include "actors/backoff.hpp"
 #include "actors/logger.hpp"
 #include "actors/messages.hpp"
 #include "domain/avionte_records.hpp"
@@ -131,7 +132,7 @@ public:
   gateway(caf::event_based_actor* self, gateway_options options)
       : self_(self)
       , options_(std::move(options))
-      , tenant_gate_(options_.requests_per_second)
+      , tenant_gate_(options_.requests_per_second * pacing_margin)
       , rng_(std::random_device{}()) {}
 
   // A lookup from a candidate or supervisor.
@@ -276,12 +277,9 @@ private:
   }
 
   clock::duration backoff(std::optional<std::chrono::seconds> hint) {
-    if (hint)
-      return *hint;
-    auto steps = std::min<std::size_t>(error_streak_, 5);
-    auto base = options_.backoff_initial * (1 << (steps - 1));
-    std::uniform_real_distribution<double> jitter{0.8, 1.2};
-    return std::chrono::duration_cast<clock::duration>(base * jitter(rng_));
+    std::uniform_real_distribution<double> jitter{0.0, 1.0};
+    return backoff_delay(error_streak_, options_.backoff_initial, jitter(rng_),
+                         hint);
   }
 
   // --- the token ----------------------------------------------------------

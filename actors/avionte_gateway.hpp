@@ -11,8 +11,8 @@
 //   a short while; pipelines and talents are always read fresh.
 // - 429, 5xx, timeouts and dropped connections back the whole tenant off
 //   (5 s, 10 s, then doubling, with jitter; Retry-After when Avionté sends
-//   one). A lookup that has failed `max_tries` times is answered with a
-//   gateway error, as is one whose record does not exist.
+//   one; see backoff.hpp). A lookup that has failed `max_tries` times is
+//   answered with a gateway error, as is one whose record does not exist.
 // - Avionté's answers are reduced to the allow-listed records at once; no
 //   other field of them is kept or logged.
 //
@@ -42,6 +42,10 @@ inline constexpr std::chrono::milliseconds default_backoff_initial{5'000};
 inline constexpr std::chrono::milliseconds default_record_cache_ttl{300'000};
 inline constexpr std::size_t default_calls_in_flight = 4;
 inline constexpr std::size_t record_cache_capacity = 10'000;
+/// Calls leave at this share of the configured rate, so that the jitter of
+/// their arrival never puts more than the rate into one of Avionté's
+/// one-second windows.
+inline constexpr double pacing_margin = 0.9;
 /// How long an asker waits for a lookup: a safety net only, since the
 /// gateway answers every lookup (at worst once its tries are used up) well
 /// before. A lookup not answered by then is treated as failed.

@@ -98,7 +98,7 @@ struct service::impl {
       , metrics(tenant_ids(c))
       , actor_cfg(actor_config(c.actors))
       , budget(static_cast<std::int64_t>(c.actors.max_dispatched_events))
-      , partner_ceiling(c.avionte.requests_per_second)
+      , partner_ceiling(c.avionte.requests_per_second * actors::pacing_margin)
       , avionte_http(http_client_options(c.avionte))
       , system(actor_cfg) {}
 

@@ -271,14 +271,18 @@ class GatewayTests(EnrichmentTestCase):
                          "started")
         self.assertEqual(svc.log_text().count("answered 401, renewing"), 1)
 
-    def test_429_bursts_and_5xx_runs_end_decided_never_lost_or_twice(self):
-        svc = self.start_service(avionte_toml="max_tries = 8")
+    def test_429s_5xx_runs_and_dropped_connections_end_decided_once(self):
+        # 4 + 3 forced 429s and 4 drops fail the first calls in a row, then
+        # 30 % of the calls fail at random: enough tries that every lookup
+        # gets through (a random run of 9 more failures is rare).
+        svc = self.start_service(avionte_toml="max_tries = 20")
         sim = svc.sim
         sim.call("POST", "/_sim/faults", {"tenant": 6, "burst_429": 4,
                                           "retry_after": 0})
         sim.call("POST", "/_sim/faults", {"tenant": 6, "burst_429": 3})
-        sim.call("POST", "/_sim/faults", {"tenant": 6, "error_500": 0.3,
-                                          "error_502": 0.1, "error_504": 0.1})
+        sim.call("POST", "/_sim/faults", {"tenant": 6, "drop": 4})
+        sim.call("POST", "/_sim/faults", {"tenant": 6, "error_500": 0.2,
+                                          "error_502": 0.05, "error_504": 0.05})
         sent = [(n, self.move(svc, 6, n, "Pipelined")) for n in range(30)]
         for n, correlation in sent:
             self.decision_of(svc, 6, n, correlation, timeout=60)
@@ -293,6 +297,7 @@ class GatewayTests(EnrichmentTestCase):
         log = svc.log_text()
         self.assertIn("HTTP 429", log)
         self.assertRegex(log, r"HTTP 50[024]")
+        self.assertIn("io_failed", log)  # the dropped connections
         self.assertIn("backing off", log)
 
     def test_what_keeps_failing_is_parked_with_its_reason_and_can_be_retried(self):
