@@ -8,17 +8,13 @@ records the decision; the tests read it back through /admin/ and the store.
 import collections
 import json
 import os
-import re
-import shutil
-import subprocess
-import tempfile
-import threading
 import time
 import unittest
 import uuid
 
 import harness
 from harness import ServiceTestCase, get, make_body, request, wait_until
+from test_sim import throwaway_certificate
 
 STARTS_VIDEO = ["video_submission"]
 STARTS_PREP = ["research_brief", "practice_audio", "practice_video"]
@@ -389,17 +385,7 @@ class GatewayTests(EnrichmentTestCase):
 class TransportTests(EnrichmentTestCase):
 
     def make_certificate(self):
-        folder = tempfile.mkdtemp(prefix="introvy-tls-")
-        self.addCleanup(shutil.rmtree, folder, ignore_errors=True)
-        cert = os.path.join(folder, "cert.pem")
-        key = os.path.join(folder, "key.pem")
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-             "-keyout", key, "-out", cert, "-days", "1",
-             "-subj", "/CN=127.0.0.1",
-             "-addext", "subjectAltName=IP:127.0.0.1"],
-            check=True, capture_output=True, timeout=60)
-        return cert, key
+        return throwaway_certificate(self)
 
     def test_avionte_over_https_with_a_verified_certificate(self):
         cert, key = self.make_certificate()

@@ -454,22 +454,26 @@ class WebhookTest(SimTestCase):
         self.assertEqual(envelope["CorrelationId"], doc["correlation_id"])
 
 
+def throwaway_certificate(testcase):
+    """A self-signed certificate for 127.0.0.1, removed after `testcase`:
+    (cert, key) file paths. The openssl command is installed by
+    scripts/install-deps.sh."""
+    folder = tempfile.mkdtemp(prefix="e2e-tls-")
+    testcase.addCleanup(shutil.rmtree, folder, ignore_errors=True)
+    cert = os.path.join(folder, "cert.pem")
+    key = os.path.join(folder, "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+         "-keyout", key, "-out", cert, "-days", "1",
+         "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
 class HttpsTest(SimTestCase):
     def make_certificate(self):
-        """A throwaway self-signed certificate for 127.0.0.1: (cert, key)."""
-        if not shutil.which("openssl"):
-            self.skipTest("no openssl command")
-        folder = tempfile.mkdtemp(prefix="sim-tls-")
-        self.addCleanup(shutil.rmtree, folder, ignore_errors=True)
-        cert = os.path.join(folder, "cert.pem")
-        key = os.path.join(folder, "key.pem")
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-             "-keyout", key, "-out", cert, "-days", "1",
-             "-subj", "/CN=127.0.0.1",
-             "-addext", "subjectAltName=IP:127.0.0.1"],
-            check=True, capture_output=True, timeout=60)
-        return cert, key
+        return throwaway_certificate(self)
 
     def test_delivers_to_an_https_target_it_can_verify(self):
         cert, key = self.make_certificate()
