@@ -83,6 +83,58 @@ TEST_CASE("a Resource that is not JSON or lacks PipelineId is refused") {
         "Resource.PipelineId");
 }
 
+TEST_CASE("unusual envelopes are read as a JSON document would read them") {
+  // A member present twice in different cases: the document's first key.
+  auto twice = parse_envelope(
+      R"({"eventname":"second","EventName":"first","FrontOfficeTenantId":6,)"
+      R"("CorrelationId":"c","Resource":"{}"})");
+  REQUIRE(std::holds_alternative<envelope>(twice));
+  CHECK(std::get<envelope>(twice).event_name == "first");
+
+  // The same key twice: the last one.
+  auto same = parse_envelope(
+      R"({"EventName":"a","EventName":"b","FrontOfficeTenantId":6,)"
+      R"("CorrelationId":"c","Resource":"{}"})");
+  REQUIRE(std::holds_alternative<envelope>(same));
+  CHECK(std::get<envelope>(same).event_name == "b");
+
+  // A Resource object is kept as its JSON text.
+  auto object = parse_envelope(
+      R"({"EventName":"x","FrontOfficeTenantId":6,"CorrelationId":"c",)"
+      R"("Resource":{"PipelineId":5}})");
+  REQUIRE(std::holds_alternative<envelope>(object));
+  CHECK(std::get<envelope>(object).resource_json == R"({"PipelineId":5})");
+
+  const char* rest = R"(,"CorrelationId":"c","Resource":"{}"})";
+  auto with_tenant = [&](const char* tenant) {
+    return parse_envelope(std::string{R"({"EventName":"x",)"
+                                      R"("FrontOfficeTenantId":)"} +
+                          tenant + rest);
+  };
+  CHECK(std::get<envelope>(with_tenant("\"42\"")).front_office_tenant_id == 42);
+  CHECK(error_of(with_tenant("18446744073709551615")).field ==
+        "FrontOfficeTenantId");
+  CHECK(error_of(with_tenant("6.5")).field == "FrontOfficeTenantId");
+  CHECK(error_of(with_tenant("[6]")).field == "FrontOfficeTenantId");
+  CHECK(error_of(parse_envelope(R"({"EventName":"x","FrontOfficeTenantId":6,)"
+                                R"("ResourceModelType":1,"CorrelationId":"c",)"
+                                R"("Resource":"{}"})"))
+            .field == "ResourceModelType");
+  CHECK(error_of(parse_envelope(R"({"EventName":"x","FrontOfficeTenantId":6,)"
+                                R"("CorrelationId":"c","Resource":"{}"} x)"))
+            .field == "body");
+}
+
+TEST_CASE("malformed optional Resource ids are ignored") {
+  auto r = parse_pipeline_resource(
+      R"({"PipelineId":7,"TalentId":"abc","JobId":[1],"x":{"TalentId":2}})");
+  REQUIRE(std::holds_alternative<pipeline_resource>(r));
+  auto& p = std::get<pipeline_resource>(r);
+  CHECK(p.pipeline_id == 7);
+  CHECK_FALSE(p.talent_id);
+  CHECK_FALSE(p.job_id);
+}
+
 TEST_CASE("subscribed event names compare without regard to case") {
   CHECK(is_subscribed_event("job_pipeline_talent_added"));
   CHECK(is_subscribed_event("Job_Pipeline_Talent_Updated"));
