@@ -82,44 +82,52 @@ namespace {
 // Appends `text` as a JSON string, escaped as nlohmann::json's dump() does
 // (so the log reads the same as before this encoder existed): quote,
 // backslash and control characters escaped, other bytes as they are. The
-// body was valid JSON, so it is valid UTF-8.
+// body was valid JSON, so it is valid UTF-8. Writes through a pointer into
+// room made for the worst case (6 bytes per input byte), then trims.
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
+  auto start = out.size();
+  out.resize(start + text.size() * 6 + 2);
+  char* p = out.data() + start;
+  *p++ = '"';
   for (unsigned char c : text) {
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *p++ = static_cast<char>(c);
+      continue;
+    }
+    *p++ = '\\';
     switch (c) {
     case '"':
-      out.append("\\\"");
+      *p++ = '"';
       break;
     case '\\':
-      out.append("\\\\");
+      *p++ = '\\';
       break;
     case '\b':
-      out.append("\\b");
+      *p++ = 'b';
       break;
     case '\f':
-      out.append("\\f");
+      *p++ = 'f';
       break;
     case '\n':
-      out.append("\\n");
+      *p++ = 'n';
       break;
     case '\r':
-      out.append("\\r");
+      *p++ = 'r';
       break;
     case '\t':
-      out.append("\\t");
+      *p++ = 't';
       break;
     default:
-      if (c < 0x20) {
-        out.append("\\u00");
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 0xf]);
-      } else {
-        out.push_back(static_cast<char>(c));
-      }
+      *p++ = 'u';
+      *p++ = '0';
+      *p++ = '0';
+      *p++ = hex[c >> 4];
+      *p++ = hex[c & 0xf];
     }
   }
-  out.push_back('"');
+  *p++ = '"';
+  out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 void append_member(std::string& out, std::string_view key, std::int64_t v) {
@@ -134,8 +142,9 @@ void append_member(std::string& out, std::string_view key, std::int64_t v) {
 // `nlohmann::json{...}.dump()` gave.
 std::string encode_event(const domain::webhook_event& event) {
   std::string out;
-  out.reserve(event.body.size() + event.body.size() / 4 +
-              event.correlation_id.size() + event.event_name.size() + 160);
+  out.reserve(6 * (event.body.size() + event.correlation_id.size() +
+                   event.event_name.size()) +
+              160);
   out.append(R"({"body":)");
   append_json_string(out, event.body);
   out.append(R"(,"correlation_id":)");
