@@ -79,8 +79,13 @@ family_options(const std::string& name,
   // filter answers those without reading blocks.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  if (name == "dedup")
+  if (name == "dedup") {
     options.compaction_filter = dedup_filter;
+    // Nearly every lookup is for a new CorrelationId: a Bloom filter over
+    // the memtables' keys answers most of those without searching them.
+    options.memtable_prefix_bloom_size_ratio = 0.05;
+    options.memtable_whole_key_filtering = true;
+  }
   return options;
 }
 
