@@ -14,10 +14,16 @@ using json = nlohmann::json;
 constexpr std::string_view talent_added = "job_pipeline_talent_added";
 constexpr std::string_view talent_updated = "job_pipeline_talent_updated";
 
+// ASCII case folding, as std::tolower does in the "C" locale, without a
+// call into the C library per character.
+constexpr unsigned char ascii_lower(unsigned char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c + ('a' - 'A')) : c;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
                     [](unsigned char x, unsigned char y) {
-                      return std::tolower(x) == std::tolower(y);
+                      return ascii_lower(x) == ascii_lower(y);
                     });
 }
 
@@ -610,7 +616,7 @@ bool is_subscribed_event(std::string_view event_name) {
 std::string canonical_event_name(std::string_view event_name) {
   std::string lower(event_name);
   std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
+                 [](unsigned char c) { return ascii_lower(c); });
   return lower;
 }
 

@@ -7,6 +7,12 @@
 namespace introvy::storage {
 namespace {
 
+// ASCII case folding, as std::tolower does in the "C" locale, without a
+// call into the C library per character.
+constexpr unsigned char ascii_lower(unsigned char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c + ('a' - 'A')) : c;
+}
+
 void put_u64(std::string& out, std::uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8)
     out.push_back(static_cast<char>((v >> shift) & 0xff));
@@ -42,8 +48,11 @@ std::optional<std::uint64_t> decode_sequence_key(std::string_view key) {
 
 std::string dedup_key(std::int64_t tenant_id, std::string_view correlation_id) {
   auto out = tenant_prefix(tenant_id);
-  for (unsigned char c : correlation_id)
-    out.push_back(static_cast<char>(std::tolower(c)));
+  auto start = out.size();
+  out.resize(start + correlation_id.size());
+  for (std::size_t i = 0; i < correlation_id.size(); ++i)
+    out[start + i] = static_cast<char>(
+        ascii_lower(static_cast<unsigned char>(correlation_id[i])));
   return out;
 }
 
