@@ -75,9 +75,16 @@ family_options(const std::string& name,
   options.max_write_buffer_number = 2;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
+  // Index and filter blocks live in the block cache, so their memory is
+  // bounded by it instead of growing with every table file the log adds.
+  // Level 0's stay pinned: every lookup reads them.
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   // Point lookups (dedup, candidates) mostly miss on fresh keys: a Bloom
-  // filter answers those without reading blocks.
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // filter answers those without reading blocks. The log and the inbox are
+  // only read at keys they hold, or scanned: no filter.
+  if (name != "events" && name != "inbox")
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   if (name == "dedup") {
     options.compaction_filter = dedup_filter;
