@@ -13,7 +13,7 @@ namespace introvy::storage {
 namespace {
 
 // Memory bounds: all memtables together, and the shared block cache.
-constexpr std::size_t write_buffer_budget = 32 << 20;
+constexpr std::size_t write_buffer_budget = 16 << 20;
 constexpr std::size_t block_cache_bytes = 8 << 20;
 constexpr std::uint64_t max_wal_bytes = 64 << 20;
 
