@@ -254,6 +254,16 @@ private:
   }
 
   void do_read_body() {
+    // A small body usually arrived with its header: parse it straight from
+    // the buffer instead of another read operation (which, finding the data
+    // already there, completes through a post to the io_context).
+    if (buffer_.size() > 0) {
+      parser_->eager(true);
+      beast::error_code ec;
+      buffer_.consume(parser_->put(buffer_.data(), ec));
+      if (parser_->is_done() || (ec && ec != http::error::need_more))
+        return on_read_body(ec);
+    }
     lowest().expires_after(state_->options.body_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
