@@ -337,12 +337,8 @@ private:
     ++p_;
     while (true) {
       const char* run = p_;
-      while (p_ != end_) {
-        auto c = static_cast<unsigned char>(*p_);
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
-          break;
+      while (p_ != end_ && plain_[static_cast<unsigned char>(*p_)])
         ++p_;
-      }
       out.append(run, p_);
       if (p_ == end_)
         return false;
@@ -437,6 +433,15 @@ private:
             ? INT64_MIN
             : -static_cast<std::int64_t>(magnitude));
   }
+
+  // The bytes a string may hold as they are: printable ASCII but the quote
+  // and the backslash.
+  static constexpr std::array<bool, 256> plain_ = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0x20; c < 0x80; ++c)
+      table[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+    return table;
+  }();
 
   const char* p_;
   const char* end_;

@@ -1,7 +1,9 @@
 #include "storage/keys.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 namespace introvy::storage {
@@ -98,12 +100,25 @@ void append_json_string(std::string& out, std::string_view text) {
   auto start = out.size();
   out.resize(start + text.size() * 6 + 2);
   char* p = out.data() + start;
+  // The bytes written as they are: all but controls, quote and backslash.
+  static constexpr auto plain = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0x20; c < 0x100; ++c)
+      table[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+    return table;
+  }();
   *p++ = '"';
-  for (unsigned char c : text) {
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      *p++ = static_cast<char>(c);
-      continue;
-    }
+  for (std::size_t i = 0; i < text.size();) {
+    // Copy the run of plain bytes at once, then escape the byte after it.
+    auto run = i;
+    while (run < text.size() && plain[static_cast<unsigned char>(text[run])])
+      ++run;
+    std::memcpy(p, text.data() + i, run - i);
+    p += run - i;
+    if (run == text.size())
+      break;
+    auto c = static_cast<unsigned char>(text[run]);
+    i = run + 1;
     *p++ = '\\';
     switch (c) {
     case '"':
