@@ -106,14 +106,15 @@ private:
     }
 
     in_batch_.emplace(std::move(key), domain::body_fingerprint(event.body));
+    // The request's event is not read again: only its callback is.
     if (tenants_.find(event.tenant_id) == nullptr) {
       logger()->info("event quarantined: tenant not configured tenant={} "
                      "correlation_id={}",
                      event.tenant_id, event.correlation_id);
-      quarantined_.push_back(event);
+      quarantined_.push_back(std::move(event));
       return ingest_result::quarantined;
     }
-    accepted_.push_back(event);
+    accepted_.push_back(std::move(event));
     return ingest_result::accepted;
   }
 

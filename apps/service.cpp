@@ -44,6 +44,10 @@ caf::actor_system_config actor_config(const config::actors_config& config) {
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads",
           static_cast<size_t>(config.scheduler_threads));
+  // One shared queue whose idle workers block on a condition variable.
+  // Work stealing's idle workers poll and sleep 50 us at a time, waking the
+  // cores up thousands of times a second between bursts of events.
+  cfg.set("scheduler.policy", caf::atom("sharing"));
   return cfg;
 }
 

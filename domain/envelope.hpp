@@ -46,6 +46,14 @@ parse_result<envelope> parse_envelope(std::string_view body);
 /// decimal string), TalentId / JobId optional. Keys case-insensitive.
 parse_result<pipeline_resource> parse_pipeline_resource(std::string_view json);
 
+/// The reference readings: the same answers as parse_envelope and
+/// parse_pipeline_resource, through a whole nlohmann::json document. Those
+/// two read the common case in one pass and call these for everything
+/// else; tests compare both on many inputs.
+parse_result<envelope> parse_envelope_document(std::string_view body);
+parse_result<pipeline_resource>
+parse_pipeline_resource_document(std::string_view json);
+
 /// True for the events we subscribe: job_pipeline_talent_added and
 /// job_pipeline_talent_updated, compared case-insensitively.
 bool is_subscribed_event(std::string_view event_name);

@@ -11,7 +11,7 @@ namespace introvy::domain::json_fields {
 bool iequals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
                     [](unsigned char x, unsigned char y) {
-                      return std::tolower(x) == std::tolower(y);
+                      return ascii_lower(x) == ascii_lower(y);
                     });
 }
 

@@ -10,6 +10,12 @@
 
 namespace introvy::domain::json_fields {
 
+/// ASCII case folding, as std::tolower does in the "C" locale, without a
+/// call into the C library per character.
+constexpr unsigned char ascii_lower(unsigned char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c + ('a' - 'A')) : c;
+}
+
 /// ASCII case-insensitive equality.
 bool iequals(std::string_view a, std::string_view b);
 

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -97,6 +98,58 @@ http_request to_request(http::request<http::string_body>&& message,
   request.remote_address = remote.address().to_string();
   request.received_at = std::chrono::steady_clock::now();
   return request;
+}
+
+// A response's bytes, written by hand rather than through Beast's
+// serializer (which allocates a node per header and a buffer sequence per
+// write): the status line, Server, Content-Type, the handler's headers,
+// Content-Length and, when the connection closes after it,
+// "Connection: close", then the body. A handler's header replaces one of
+// ours of the same name, and the last of several of the same name wins, as
+// with Beast's fields::set.
+void serialize(const http_response& response, bool keep, std::string& out) {
+  auto overridden = [&](std::string_view name, std::size_t from) {
+    for (std::size_t i = from; i < response.headers.size(); ++i)
+      if (iequals(response.headers[i].first, name))
+        return true;
+    return false;
+  };
+  auto status = http::int_to_status(response.status);
+  auto reason = http::obsolete_reason(status);
+  // 1xx, 204 and 304 carry no body, hence no Content-Length.
+  bool bodyless = response.status / 100 == 1 || response.status == 204 ||
+                  response.status == 304;
+
+  out.clear();
+  out.append("HTTP/1.1 ");
+  out.append(std::to_string(response.status));
+  out.push_back(' ');
+  out.append(reason.data(), reason.size());
+  out.append("\r\n");
+  auto field = [&](std::string_view name, std::string_view value) {
+    out.append(name);
+    out.append(": ");
+    out.append(value);
+    out.append("\r\n");
+  };
+  if (!overridden("Server", 0))
+    field("Server", "introvy");
+  if (!overridden("Content-Type", 0))
+    field("Content-Type", response.content_type);
+  for (std::size_t i = 0; i < response.headers.size(); ++i) {
+    const auto& [name, value] = response.headers[i];
+    if (overridden(name, i + 1) || iequals(name, "Content-Length") ||
+        iequals(name, "Connection"))
+      continue;
+    field(name, value);
+  }
+  if (!bodyless)
+    field("Content-Length", std::to_string(response.body.size()));
+  if (!keep)
+    field("Connection", "close");
+  out.append("\r\n");
+  if (!bodyless)
+    out.append(response.body);
 }
 
 // One connection: read a header, decide, read the body, hand over, write
@@ -201,6 +254,16 @@ private:
   }
 
   void do_read_body() {
+    // A small body usually arrived with its header: parse it straight from
+    // the buffer instead of another read operation (which, finding the data
+    // already there, completes through a post to the io_context).
+    if (buffer_.size() > 0) {
+      parser_->eager(true);
+      beast::error_code ec;
+      buffer_.consume(parser_->put(buffer_.data(), ec));
+      if (parser_->is_done() || (ec && ec != http::error::need_more))
+        return on_read_body(ec);
+    }
     lowest().expires_after(state_->options.body_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
@@ -247,24 +310,17 @@ private:
   void refuse(http_response response) { do_write(std::move(response), true); }
 
   void do_write(http_response response, bool close_after) {
-    auto message = std::make_shared<http::response<http::string_body>>();
-    message->version(11);
-    message->result(response.status);
-    message->set(http::field::server, "introvy");
-    message->set(http::field::content_type, response.content_type);
-    for (auto& [name, value] : response.headers)
-      message->set(name, value);
-    message->body() = std::move(response.body);
     bool keep = !close_after && remote_keep_alive_ && !state_->stopping;
-    message->keep_alive(keep);
-    message->prepare_payload();
+    serialize(response, keep, out_);
 
     lowest().expires_after(write_timeout);
-    http::async_write(stream_, *message,
-                      [self = shared_from_this(), message,
-                       keep](beast::error_code ec, std::size_t) {
-                        self->on_write(ec, keep);
-                      });
+    // The capture keeps the session, and so out_, alive until the write
+    // completes.
+    asio::async_write(
+        stream_, asio::buffer(out_),
+        [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
+          self->on_write(ec, keep);
+        });
   }
 
   void on_write(beast::error_code ec, bool keep) {
@@ -315,6 +371,7 @@ private:
   std::shared_ptr<shared_state> state_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const request_handler* handler_ = nullptr;
+  std::string out_; // the response being written; reused
   std::array<char, 4096> discard_{};
   std::size_t discarded_ = 0;
   bool first_request_ = true;

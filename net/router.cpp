@@ -6,10 +6,20 @@
 
 namespace introvy::net {
 
+namespace {
+
+// ASCII case folding, as std::tolower does in the "C" locale, without a
+// call into the C library per character.
+constexpr unsigned char ascii_lower(unsigned char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c + ('a' - 'A')) : c;
+}
+
+} // namespace
+
 bool iequals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
                     [](unsigned char x, unsigned char y) {
-                      return std::tolower(x) == std::tolower(y);
+                      return ascii_lower(x) == ascii_lower(y);
                     });
 }
 

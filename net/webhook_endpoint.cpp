@@ -39,8 +39,9 @@ struct classified {
 };
 
 // Everything short of the durable write: parse, check the event name, decode
-// the Resource. Leaves `event` empty when the answer is already known.
-classified classify(const http_request& request) {
+// the Resource. Leaves `event` empty when the answer is already known; takes
+// the body into the event when there is one.
+classified classify(http_request& request) {
   auto parsed = domain::parse_envelope(request.body);
   if (auto* error = std::get_if<domain::envelope_error>(&parsed))
     return {std::nullopt, webhook_outcome::invalid,
@@ -66,7 +67,7 @@ classified classify(const http_request& request) {
   event.event_name = domain::canonical_event_name(envelope.event_name);
   event.resource = std::get<domain::pipeline_resource>(resource);
   event.received_at_ms = wall_clock_ms();
-  event.body = request.body;
+  event.body = std::move(request.body);
   return {std::move(event), webhook_outcome::accepted, {}};
 }
 

@@ -17,7 +17,7 @@ namespace introvy::storage {
 namespace {
 
 // Memory bounds: all memtables together, and the shared block cache.
-constexpr std::size_t write_buffer_budget = 32 << 20;
+constexpr std::size_t write_buffer_budget = 16 << 20;
 constexpr std::size_t block_cache_bytes = 8 << 20;
 constexpr std::uint64_t max_wal_bytes = 64 << 20;
 
@@ -79,12 +79,24 @@ family_options(const std::string& name,
   options.max_write_buffer_number = 2;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
+  // Index and filter blocks live in the block cache, so their memory is
+  // bounded by it instead of growing with every table file the log adds.
+  // Level 0's stay pinned: every lookup reads them.
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   // Point lookups (dedup, candidates) mostly miss on fresh keys: a Bloom
-  // filter answers those without reading blocks.
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // filter answers those without reading blocks. The log and the inbox are
+  // only read at keys they hold, or scanned: no filter.
+  if (name != "events" && name != "inbox")
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  if (name == "dedup")
+  if (name == "dedup") {
     options.compaction_filter = dedup_filter;
+    // Nearly every lookup is for a new CorrelationId: a Bloom filter over
+    // the memtables' keys answers most of those without searching them.
+    options.memtable_prefix_bloom_size_ratio = 0.05;
+    options.memtable_whole_key_filtering = true;
+  }
   return options;
 }
 

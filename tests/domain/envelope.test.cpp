@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <random>
 
 #include "domain/envelope.hpp"
 
@@ -80,6 +81,142 @@ TEST_CASE("a Resource that is not JSON or lacks PipelineId is refused") {
         "Resource.PipelineId");
   CHECK(error_of(parse_pipeline_resource(R"({"PipelineId":-3})")).field ==
         "Resource.PipelineId");
+}
+
+TEST_CASE("unusual envelopes are read as a JSON document would read them") {
+  // A member present twice in different cases: the document's first key.
+  auto twice = parse_envelope(
+      R"({"eventname":"second","EventName":"first","FrontOfficeTenantId":6,)"
+      R"("CorrelationId":"c","Resource":"{}"})");
+  REQUIRE(std::holds_alternative<envelope>(twice));
+  CHECK(std::get<envelope>(twice).event_name == "first");
+
+  // The same key twice: the last one.
+  auto same = parse_envelope(
+      R"({"EventName":"a","EventName":"b","FrontOfficeTenantId":6,)"
+      R"("CorrelationId":"c","Resource":"{}"})");
+  REQUIRE(std::holds_alternative<envelope>(same));
+  CHECK(std::get<envelope>(same).event_name == "b");
+
+  // A Resource object is kept as its JSON text.
+  auto object = parse_envelope(
+      R"({"EventName":"x","FrontOfficeTenantId":6,"CorrelationId":"c",)"
+      R"("Resource":{"PipelineId":5}})");
+  REQUIRE(std::holds_alternative<envelope>(object));
+  CHECK(std::get<envelope>(object).resource_json == R"({"PipelineId":5})");
+
+  const char* rest = R"(,"CorrelationId":"c","Resource":"{}"})";
+  auto with_tenant = [&](const char* tenant) {
+    return parse_envelope(std::string{R"({"EventName":"x",)"
+                                      R"("FrontOfficeTenantId":)"} +
+                          tenant + rest);
+  };
+  CHECK(std::get<envelope>(with_tenant("\"42\"")).front_office_tenant_id == 42);
+  CHECK(error_of(with_tenant("18446744073709551615")).field ==
+        "FrontOfficeTenantId");
+  CHECK(error_of(with_tenant("6.5")).field == "FrontOfficeTenantId");
+  CHECK(error_of(with_tenant("[6]")).field == "FrontOfficeTenantId");
+  CHECK(error_of(parse_envelope(R"({"EventName":"x","FrontOfficeTenantId":6,)"
+                                R"("ResourceModelType":1,"CorrelationId":"c",)"
+                                R"("Resource":"{}"})"))
+            .field == "ResourceModelType");
+  CHECK(error_of(parse_envelope(R"({"EventName":"x","FrontOfficeTenantId":6,)"
+                                R"("CorrelationId":"c","Resource":"{}"} x)"))
+            .field == "body");
+}
+
+TEST_CASE("malformed optional Resource ids are ignored") {
+  auto r = parse_pipeline_resource(
+      R"({"PipelineId":7,"TalentId":"abc","JobId":[1],"x":{"TalentId":2}})");
+  REQUIRE(std::holds_alternative<pipeline_resource>(r));
+  auto& p = std::get<pipeline_resource>(r);
+  CHECK(p.pipeline_id == 7);
+  CHECK_FALSE(p.talent_id);
+  CHECK_FALSE(p.job_id);
+}
+
+namespace {
+
+bool same(const parse_result<envelope>& a, const parse_result<envelope>& b) {
+  if (a.index() != b.index())
+    return false;
+  if (auto* x = std::get_if<envelope_error>(&a)) {
+    auto& y = std::get<envelope_error>(b);
+    return x->field == y.field && x->message == y.message;
+  }
+  auto& x = std::get<envelope>(a);
+  auto& y = std::get<envelope>(b);
+  return x.event_name == y.event_name &&
+         x.front_office_tenant_id == y.front_office_tenant_id &&
+         x.correlation_id == y.correlation_id &&
+         x.resource_model_type == y.resource_model_type &&
+         x.resource_json == y.resource_json;
+}
+
+bool same(const parse_result<pipeline_resource>& a,
+          const parse_result<pipeline_resource>& b) {
+  if (a.index() != b.index())
+    return false;
+  if (auto* x = std::get_if<envelope_error>(&a)) {
+    auto& y = std::get<envelope_error>(b);
+    return x->field == y.field && x->message == y.message;
+  }
+  auto& x = std::get<pipeline_resource>(a);
+  auto& y = std::get<pipeline_resource>(b);
+  return x.pipeline_id == y.pipeline_id && x.talent_id == y.talent_id &&
+         x.job_id == y.job_id;
+}
+
+// `text` with one to three random edits drawn from JSON's own characters.
+std::string mutate(std::string text, std::mt19937& random) {
+  static const std::string alphabet = "{}[]:,\"\\ 0123456789-+.eEtrufalsn"
+                                      "\x01\x7f\xc3\xa9/bu";
+  auto edits = 1 + random() % 3;
+  for (unsigned i = 0; i < edits && !text.empty(); ++i) {
+    auto at = random() % text.size();
+    char c = alphabet[random() % alphabet.size()];
+    switch (random() % 4) {
+    case 0:
+      text.erase(at, 1);
+      break;
+    case 1:
+      text.insert(text.begin() + at, c);
+      break;
+    case 2:
+      text[at] = c;
+      break;
+    default:
+      text.insert(at, text.substr(at, random() % 12));
+      break;
+    }
+  }
+  return text;
+}
+
+} // namespace
+
+TEST_CASE("the one-pass reading answers as the document reading does") {
+  const std::vector<std::string> envelopes = {
+      sample,
+      R"({"eventname":"X","frontofficetenantid":"7","resource":{"P":1},)"
+      R"("correlationid":"c","ResourceModelType":null})",
+      R"( { "EventName" : "a" , "FrontOfficeTenantId" : 18446744073709551615 ,)"
+      R"( "CorrelationId" : "\u0041\/\n" , "Resource" : "{\"PipelineId\":1}",)"
+      R"( "x" : [ 1 , -2.5e+3 , true , false , null , { } , [ ] ] } )"};
+  const std::vector<std::string> resources = {
+      R"({"PipelineId":555001,"CorrelationId":"7d4f"})",
+      R"({"PipelineID":"12","TalentId":34,"JobID":-56,"x":[{"TalentId":1}]})",
+      R"({"pipelineid":9223372036854775807,"talentid":1e3,"jobid":"0"})"};
+  std::mt19937 random{20261203};
+  for (int i = 0; i < 20000; ++i) {
+    auto body = mutate(envelopes[i % envelopes.size()], random);
+    INFO(body);
+    REQUIRE(same(parse_envelope(body), parse_envelope_document(body)));
+    auto resource = mutate(resources[i % resources.size()], random);
+    INFO(resource);
+    REQUIRE(same(parse_pipeline_resource(resource),
+                 parse_pipeline_resource_document(resource)));
+  }
 }
 
 TEST_CASE("subscribed event names compare without regard to case") {

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "storage/keys.hpp"
@@ -74,6 +75,29 @@ TEST_CASE("dedup records and events survive encoding") {
   CHECK(back->resource.talent_id == 77);
   CHECK_FALSE(back->resource.job_id);
   CHECK(back->body == event.body);
+}
+
+TEST_CASE("an event is logged as the same JSON nlohmann::json would write") {
+  auto event = make_event(7, "C-1\"\\", 42, 1700000000123);
+  event.body = "{\"Resource\":\"{\\\"PipelineId\\\":1}\",\"x\":\"\t\n\r"
+               "\b\f\x01\x1f\x7f\xc3\xa9\xe2\x82\xac\"}";
+  event.resource.talent_id = 77;
+  event.resource.job_id = -5;
+  nlohmann::json expected = {{"tenant", event.tenant_id},
+                             {"correlation_id", event.correlation_id},
+                             {"event", event.event_name},
+                             {"pipeline_id", event.resource.pipeline_id},
+                             {"received_at_ms", event.received_at_ms},
+                             {"body", event.body},
+                             {"talent_id", 77},
+                             {"job_id", -5}};
+  CHECK(storage::encode_event(event) == expected.dump());
+
+  event.resource.talent_id.reset();
+  event.resource.job_id.reset();
+  expected.erase("talent_id");
+  expected.erase("job_id");
+  CHECK(storage::encode_event(event) == expected.dump());
 }
 
 TEST_CASE("a committed webhook is logged, deduplicated and queued at once") {
