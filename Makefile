@@ -12,7 +12,8 @@ export INTROVY_WEBHOOK_SECRET ?= dev-webhook-secret
 export AVIONTE_API_KEY ?= dev-api-key
 export AVIONTE_CLIENT_SECRET ?= dev-client-secret
 
-.PHONY: deps configure build run test bench-ingress format check-format clean
+.PHONY: deps configure build run test bench-ingress bench-throughput \
+	bench-avionte-limits bench-noisy-neighbour bench-scale format check-format clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -31,6 +32,19 @@ test: build
 
 bench-ingress: build
 	bench/ingress/run.sh
+
+# Event-log replay scenarios (bench/replay/README.md).
+bench-throughput: build
+	bench/run-scenario.sh throughput
+
+bench-avionte-limits: build
+	bench/run-scenario.sh avionte-limits
+
+bench-noisy-neighbour: build
+	bench/run-scenario.sh noisy-neighbour
+
+bench-scale: build
+	bench/run-scenario.sh scale
 
 format:
 	@./scripts/check-format.sh --fix

@@ -1,11 +1,19 @@
 // introvy: the command line. `serve` runs the service; `check-config`
-// validates a configuration; `dump` prints what a store holds.
+// validates a configuration; `dump` prints what a store holds; `events
+// export` writes the stored event log in the replayable format of bench/.
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <csignal>
+#include <cstdint>
+#include <ctime>
+#include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <malloc.h>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <spdlog/spdlog.h>
+#include <sstream>
 
 #include "apps/logging.hpp"
 #include "apps/service.hpp"
@@ -143,6 +151,85 @@ int dump(const std::string& data, const std::string& family) {
   return 0;
 }
 
+struct export_options {
+  std::string data;
+  std::int64_t tenant = 0; // 0: every tenant
+  std::string from, to;    // ISO 8601 (UTC) or milliseconds since the epoch
+  std::string out;         // empty: standard output
+};
+
+/// Milliseconds since the epoch from "1733250000000" or an ISO 8601 UTC
+/// time ("2026-12-03T20:15:00Z", fractions and the Z optional). Throws
+/// CLI::ValidationError on anything else.
+std::int64_t parse_time_ms(const std::string& text) {
+  if (!text.empty() &&
+      text.find_first_not_of("0123456789") == std::string::npos)
+    return std::stoll(text);
+  std::tm tm{};
+  std::istringstream in{text};
+  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
+  if (in.fail())
+    throw CLI::ValidationError("time", "'" + text +
+                                           "' is neither milliseconds nor "
+                                           "YYYY-MM-DDTHH:MM:SS[.fff][Z]");
+  std::int64_t ms = static_cast<std::int64_t>(timegm(&tm)) * 1000;
+  if (in.peek() == '.') {
+    in.get();
+    std::string digits;
+    while (std::isdigit(in.peek()))
+      digits += static_cast<char>(in.get());
+    digits = (digits + "000").substr(0, 3);
+    ms += std::stoll(digits);
+  }
+  return ms;
+}
+
+// One JSON line per stored event that passes the filters, in log order:
+// what bench/replay/ replays. The signature header is not stored; the
+// replayer signs with its target's secret.
+int export_events(const export_options& options) {
+  auto from = options.from.empty() ? INT64_MIN : parse_time_ms(options.from);
+  auto to = options.to.empty() ? INT64_MAX : parse_time_ms(options.to);
+  std::ofstream file;
+  if (!options.out.empty()) {
+    file.open(options.out, std::ios::binary | std::ios::trunc);
+    if (!file)
+      throw std::runtime_error("cannot write " + options.out);
+  }
+  std::ostream& out = options.out.empty() ? std::cout : file;
+
+  auto store =
+      storage::store::open({options.data, false, std::chrono::hours{24}, true});
+  std::optional<std::int64_t> first_ms;
+  std::size_t exported = 0;
+  auto s = store->for_each("events", [&](const std::string& key,
+                                         const std::string& value) {
+    auto seq = storage::decode_sequence_key(key).value_or(0);
+    auto event = storage::decode_event(seq, value);
+    if (!event || (options.tenant != 0 && event->tenant_id != options.tenant) ||
+        event->received_at_ms < from || event->received_at_ms > to)
+      return;
+    if (!first_ms)
+      first_ms = event->received_at_ms;
+    nlohmann::json line = {{"offset_ms", event->received_at_ms - *first_ms},
+                           {"received_at_ms", event->received_at_ms},
+                           {"tenant", event->tenant_id},
+                           {"correlation_id", event->correlation_id},
+                           {"headers", {{"Content-Type", "application/json"}}},
+                           {"body", event->body}};
+    out << line.dump() << "\n";
+    ++exported;
+  });
+  out.flush();
+  if (!s.ok() || !out) {
+    std::cerr << "export failed: " << (s.ok() ? "write error" : s.message())
+              << "\n";
+    return 1;
+  }
+  std::cerr << "exported " << exported << " events\n";
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -177,6 +264,24 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"events", "inbox", "quarantine", "candidates",
                              "dedup", "deadletter"}));
 
+  export_options export_opts;
+  auto* events_cmd = app.add_subcommand("events", "Work with the event log");
+  events_cmd->require_subcommand(1);
+  auto* export_cmd = events_cmd->add_subcommand(
+      "export", "Write stored events as a replayable log, one JSON line "
+                "each (read-only; see bench/replay/README.md)");
+  export_cmd->add_option("--data", export_opts.data, "store folder")
+      ->required();
+  export_cmd->add_option("--tenant", export_opts.tenant,
+                         "only this FrontOfficeTenantId");
+  export_cmd->add_option("--from", export_opts.from,
+                         "only events received at or after this time "
+                         "(ISO 8601 UTC or ms since the epoch)");
+  export_cmd->add_option("--to", export_opts.to,
+                         "only events received at or before this time");
+  export_cmd->add_option("--out", export_opts.out,
+                         "file to write (default: standard output)");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*serve_cmd)
@@ -185,6 +290,8 @@ int main(int argc, char** argv) {
       return check_config(check_path);
     if (*dump_cmd)
       return dump(dump_data, dump_family);
+    if (*export_cmd)
+      return export_events(export_opts);
   } catch (const config::config_error& ex) {
     std::cerr << "configuration error: " << ex.what() << "\n";
     return 2;

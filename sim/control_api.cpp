@@ -82,6 +82,7 @@ void simulator::add_control_routes(net::router& routes) {
       [this](const auto& r) { return add_pipeline(r); });
   add("POST", "/_sim/pipelines/*",
       [this](const auto& r) { return move_pipeline(r); });
+  add("POST", "/_sim/stages", [this](const auto& r) { return set_stages(r); });
   add("GET", "/_sim/activities",
       [this](const auto& r) { return list_activities(r); });
   add("GET", "/_sim/deliveries",
@@ -186,6 +187,39 @@ http_response simulator::move_pipeline(const http_request& request) {
                        .dump());
   }
   return json_error(404, "not_found", "no such pipeline");
+}
+
+http_response simulator::set_stages(const http_request& request) {
+  // POST /_sim/stages [{"pipeline": id, "stage": "..."}, ...]: moves many
+  // entries at once without sending webhooks, for a replayer that posts the
+  // recorded webhooks itself.
+  auto doc = json::parse(request.body, nullptr, false);
+  if (!doc.is_array())
+    return json_error(400, "invalid_request",
+                      "[{\"pipeline\": id, \"stage\": \"...\"}] expected");
+  std::size_t updated = 0;
+  auto missing = json::array();
+  std::lock_guard lock{mutex_};
+  for (const auto& item : doc) {
+    if (!item.is_object() || !item.contains("pipeline") ||
+        !item["pipeline"].is_number_integer() || !item.contains("stage") ||
+        !item["stage"].is_string())
+      return json_error(400, "invalid_request",
+                        "each item needs pipeline (integer) and stage");
+    auto id = item["pipeline"].get<std::int64_t>();
+    pipeline_entry* entry = nullptr;
+    for (auto& tenant : data_.tenants)
+      if (auto it = tenant.pipelines.find(id); it != tenant.pipelines.end())
+        entry = &it->second;
+    if (!entry) {
+      missing.push_back(id);
+      continue;
+    }
+    entry->stage = item["stage"].get<std::string>();
+    entry->job_activity_id = data_.next_id++;
+    ++updated;
+  }
+  return json_ok(json{{"updated", updated}, {"missing", missing}}.dump());
 }
 
 http_response simulator::add_pipeline(const http_request& request) {

@@ -152,7 +152,9 @@ int main(int argc, char** argv) {
       "Control API: GET /_sim/dataset (tenants, pipelines, canaries); POST "
       "/_sim/pipelines/{id}/move {\"stage\": ...}; POST /_sim/pipelines "
       "{\"tenant\", \"talent_id\", \"job_id\"}; both take include_ids, "
-      "delay_ms, duplicates, duplicate_delay_ms and send the webhook. GET "
+      "delay_ms, duplicates, duplicate_delay_ms and send the webhook. POST "
+      "/_sim/stages [{\"pipeline\", \"stage\"}...] moves many entries "
+      "without webhooks. GET "
       "/_sim/activities?tenant=&talent=, /_sim/deliveries, /_sim/requests; "
       "POST, GET, DELETE /_sim/faults; POST /_sim/reset.");
   CLI11_PARSE(app, argc, argv);

@@ -83,6 +83,7 @@ private:
   void add_control_routes(net::router& routes);
   net::http_response dataset_view();
   net::http_response move_pipeline(const net::http_request& request);
+  net::http_response set_stages(const net::http_request& request);
   net::http_response add_pipeline(const net::http_request& request);
   net::http_response list_activities(const net::http_request& request);
   net::http_response add_fault(const net::http_request& request);
