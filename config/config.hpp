@@ -21,7 +21,7 @@ inline constexpr std::chrono::milliseconds default_header_timeout{5'000};
 inline constexpr std::chrono::milliseconds default_body_timeout{10'000};
 inline constexpr std::chrono::milliseconds default_keep_alive_timeout{60'000};
 inline constexpr std::chrono::hours default_dedup_retention{24 * 30};
-inline constexpr std::chrono::milliseconds default_candidate_idle{60'000};
+inline constexpr std::chrono::milliseconds default_candidate_idle{5'000};
 inline constexpr std::size_t default_max_pending_acks = 10'000;
 inline constexpr std::size_t default_max_dispatched = 20'000;
 inline constexpr double default_partner_requests_per_second = 50;
