@@ -7,8 +7,10 @@
 #                         [--events N] [--keep]
 #
 # --events scales the scenario's main log (scale: 1000000 by default).
-# Builds nothing: expects build/apps/introvy, build/sim/avionte-sim and
-# build/bench/introvy-replay. Everything started here is stopped on exit.
+# Installs missing packages (scripts/install-deps.sh) but builds nothing:
+# expects build/apps/introvy, build/sim/avionte-sim and
+# build/bench/introvy-replay (`make build`). Everything started here is
+# stopped on exit.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,6 +35,8 @@ case "$scenario" in
 esac
 [ -z "$events" ] || [[ "$events" =~ ^[1-9][0-9]*$ ]] || {
   echo "run-scenario.sh: --events must be a positive integer" >&2; exit 2; }
+
+"$root/scripts/install-deps.sh" # curl, python3: quiet when all is there
 
 introvy_src=${INTROVY_BIN:-$root/build/apps/introvy}
 sim_src=${AVIONTE_SIM_BIN:-$root/build/sim/avionte-sim}

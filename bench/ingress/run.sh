@@ -245,8 +245,11 @@ fsync = $fsync
 auth = "shared-secret"
 secrets = ["file:secret"]
 
+# Avionté is unreachable on purpose: enrichment fails fast and backs off
+# (5 s, 10 s...), so the cores go to the ingress, which is what this
+# benchmark measures. Decisions end to end: bench/run-scenario.sh.
 [avionte]
-base_url = "http://127.0.0.1:9"   # not called on the ingress path
+base_url = "http://127.0.0.1:9"
 
 [[tenant]]
 front_office_tenant_id = 6
