@@ -290,9 +290,12 @@ private:
     return [self = shared_from_this()](http_response response) {
       asio::post(self->stream_.get_executor(),
                  [self, response = std::move(response)]() mutable {
-                   self->state_->in_flight.fetch_sub(1);
-                   if (response.drop_connection)
+                   if (response.drop_connection) {
+                     self->state_->in_flight.fetch_sub(1);
                      return self->close();
+                   }
+                   // Still owed until written: shutdown waits for it.
+                   self->answer_owed_ = true;
                    self->do_write(std::move(response), false);
                  });
     };
@@ -324,6 +327,10 @@ private:
   }
 
   void on_write(beast::error_code ec, bool keep) {
+    if (answer_owed_) {
+      answer_owed_ = false;
+      state_->in_flight.fetch_sub(1);
+    }
     if (ec || state_->stopping)
       return close();
     if (!keep)
@@ -375,6 +382,7 @@ private:
   std::array<char, 4096> discard_{};
   std::size_t discarded_ = 0;
   bool first_request_ = true;
+  bool answer_owed_ = false; // a handler's answer is being written
   bool remote_keep_alive_ = true;
 };
 
