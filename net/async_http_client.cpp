@@ -1,5 +1,7 @@
 #include "net/async_http_client.hpp"
 
+#include "net/logger.hpp"
+
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -36,14 +38,6 @@ using completion = async_http_client::completion;
 
 // Response headers beyond this are refused; Beast's default is 8 KiB.
 constexpr std::uint32_t max_response_header_bytes = 64 * 1024;
-
-std::shared_ptr<spdlog::logger> logger() {
-  static auto log = [] {
-    auto existing = spdlog::get("net");
-    return existing ? existing : spdlog::default_logger()->clone("net");
-  }();
-  return log;
-}
 
 // A completion that throws must not take the io thread down with it.
 void complete(const completion& done, http_client_result result) {

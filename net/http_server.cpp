@@ -1,5 +1,7 @@
 #include "net/http_server.hpp"
 
+#include "net/logger.hpp"
+
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -25,14 +27,6 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using plain_stream = beast::tcp_stream;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
-
-std::shared_ptr<spdlog::logger> logger() {
-  static auto log = [] {
-    auto existing = spdlog::get("net");
-    return existing ? existing : spdlog::default_logger()->clone("net");
-  }();
-  return log;
-}
 
 std::string_view to_std(beast::string_view s) {
   return {s.data(), s.size()};

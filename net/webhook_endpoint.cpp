@@ -1,19 +1,13 @@
 #include "net/webhook_endpoint.hpp"
 
+#include "net/logger.hpp"
+
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 namespace introvy::net {
 namespace {
-
-std::shared_ptr<spdlog::logger> logger() {
-  static auto log = [] {
-    auto existing = spdlog::get("net");
-    return existing ? existing : spdlog::default_logger()->clone("net");
-  }();
-  return log;
-}
 
 std::int64_t wall_clock_ms() {
   using namespace std::chrono;
