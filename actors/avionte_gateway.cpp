@@ -599,8 +599,7 @@ std::string error_reason(const caf::error& error) {
 }
 
 bool lookup_failed_for_good(const caf::error& error) {
-  return error.category() == gateway_category ||
-         error == caf::sec::request_timeout;
+  return error.category() == gateway_category;
 }
 
 caf::actor spawn_avionte_gateway(caf::actor_system& system,

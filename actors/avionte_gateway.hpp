@@ -46,10 +46,11 @@ inline constexpr std::size_t record_cache_capacity = 10'000;
 /// their arrival never puts more than the rate into one of Avionté's
 /// one-second windows.
 inline constexpr double pacing_margin = 0.9;
-/// How long an asker waits for a lookup: a safety net only, since the
-/// gateway answers every lookup (at worst once its tries are used up) well
-/// before. A lookup not answered by then is treated as failed.
-inline constexpr std::chrono::minutes lookup_deadline{30};
+/// Askers wait for lookups without a timeout of their own (caf::infinite):
+/// the gateway answers every lookup, at worst once its tries are used up or
+/// when it stops, and a finite request timeout in CAF 0.17 keeps an entry,
+/// holding the asking actor, in the actor clock until it expires, whether
+/// or not the answer came long before.
 
 /// Why a lookup failed: the error's code, in the "gateway" category.
 enum class gateway_error : std::uint8_t {
@@ -63,9 +64,9 @@ caf::error make_gateway_error(gateway_error code, std::string reason);
 bool is_gateway_error(const caf::error& error, gateway_error code);
 /// The human-readable reason of a gateway error (or CAF's rendering).
 std::string error_reason(const caf::error& error);
-/// True when a lookup failed for good (a gateway error, or no answer within
-/// lookup_deadline): its event is parked. False when the gateway is gone
-/// because the service is stopping: the event stays in the inbox.
+/// True when a lookup failed for good (a gateway error): its event is
+/// parked. False when the gateway is gone because the service is stopping:
+/// the event stays in the inbox.
 bool lookup_failed_for_good(const caf::error& error);
 
 struct gateway_options {

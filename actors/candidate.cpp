@@ -172,7 +172,7 @@ public:
     auto job = std::make_shared<job_state>(job_state{std::move(event), {}});
     job->facts.pipeline = std::move(pipeline);
     self_
-        ->request(gateway(), lookup_deadline, talent_atom::value,
+        ->request(gateway(), caf::infinite, talent_atom::value,
                   job->facts.pipeline.talent_id)
         .await(
             [this, job](domain::talent_record& talent) {
@@ -193,7 +193,7 @@ private:
 
   void read_job(const job_ptr& job) {
     self_
-        ->request(gateway(), lookup_deadline, job_atom::value,
+        ->request(gateway(), caf::infinite, job_atom::value,
                   job->facts.pipeline.job_id)
         .await(
             [this, job](domain::job_record& record) {
@@ -208,7 +208,7 @@ private:
         recruiter_of(job->facts.pipeline, job->facts.job, job->facts.talent);
     if (!id)
       return finish(job);
-    self_->request(gateway(), lookup_deadline, user_atom::value, *id)
+    self_->request(gateway(), caf::infinite, user_atom::value, *id)
         .await(
             [this, job](domain::user_record& user) {
               job->facts.recruiter = std::move(user);

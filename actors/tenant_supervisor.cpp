@@ -57,7 +57,7 @@ public:
     auto pipeline_id = event.resource.pipeline_id;
     self_->state.waiting.emplace(arrival, resolving{std::move(event), {}, {}});
     self_
-        ->request(options_.gateway, lookup_deadline, pipeline_atom::value,
+        ->request(options_.gateway, caf::infinite, pipeline_atom::value,
                   pipeline_id)
         .then(
             [this, arrival](domain::pipeline_record& record) {
