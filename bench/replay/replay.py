@@ -330,11 +330,12 @@ def render(fig, args):
     out.append("| stream | acked/s | ack p50 ms | ack p99 ms | ack p99.9 ms | late sends |")
     out.append("|---|---:|---:|---:|---:|---:|")
     for r in fig["streams"]:
-        out.append("| %s | %.0f | %s | %s | %s | %d |" % (
+        out.append("| %s | %.1f | %s | %s | %s | %d |" % (
             os.path.basename(r["log"]), r["acked_per_s"], fmt_us(r["ack_p50_us"]),
             fmt_us(r["ack_p99_us"]), fmt_us(r["ack_p999_us"]), r["late_sends"]))
     out.append("")
-    out.append("Acknowledged %.0f events/s over all streams; decided %.0f events/s "
+    out.append("Acknowledged %.0f events/s over the whole posting time (all "
+               "streams together; per stream above); decided %.0f events/s "
                "(from the first post to the last decision, %.1f s)%s. Avionté "
                "requests: %d (%s), %.4f per accepted event, %d refused (429). "
                "Peak RSS of the service %.1f MiB." % (

@@ -231,6 +231,28 @@ TEST_CASE("moving a pipeline changes its stage and records a delivery") {
         404);
 }
 
+TEST_CASE("setting many stages at once sends no webhook and names the "
+          "unknown entries") {
+  fixture f;
+  auto pipelines = f.get_json("/_sim/dataset")["tenants"][0]["pipelines"];
+  auto first = pipelines[0]["id"].get<long>();
+  auto second = pipelines[1]["id"].get<long>();
+  auto body = json::array({{{"pipeline", first}, {"stage", "Selected"}},
+                           {{"pipeline", second}, {"stage", "Coffee Chat"}},
+                           {{"pipeline", 1}, {"stage", "Hired"}}});
+  auto r = f.call("POST", "/_sim/stages", body.dump());
+  REQUIRE(r.status == 200);
+  auto doc = json::parse(r.body);
+  CHECK(doc["updated"] == 2);
+  CHECK(doc["missing"] == json::array({1}));
+  auto after = f.get_json("/_sim/dataset")["tenants"][0]["pipelines"];
+  CHECK(after[0]["stage"] == "Selected");
+  CHECK(after[1]["stage"] == "Coffee Chat");
+  CHECK(f.get_json("/_sim/deliveries").empty());
+  CHECK(f.call("POST", "/_sim/stages", R"({"pipeline":1})").status == 400);
+  CHECK(f.call("POST", "/_sim/stages", R"([{"pipeline":"x"}])").status == 400);
+}
+
 TEST_CASE(
     "adding a talent to a pipeline needs a talent and job of the tenant") {
   fixture f;
