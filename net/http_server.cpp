@@ -272,9 +272,17 @@ private:
     if (ec)
       return close();
 
+    // Counted before the stop flag is read, and the server sets the flag
+    // before it reads the count: either the drain waits for this request,
+    // or this request sees the flag and is refused before a handler keeps
+    // anything (seq_cst on both sides).
+    state_->in_flight.fetch_add(1);
+    if (state_->stopping) {
+      state_->in_flight.fetch_sub(1);
+      return refuse(shutting_down());
+    }
     lowest().expires_never();
     auto request = to_request(parser_->release(), remote_endpoint());
-    state_->in_flight.fetch_add(1);
     (*handler_)(std::move(request), make_responder());
   }
 
@@ -302,6 +310,13 @@ private:
                       "the body exceeds " +
                           std::to_string(state_->options.max_body_bytes) +
                           " bytes");
+  }
+
+  // A request read after shutdown began is not handled: nothing is kept,
+  // and the client (Avionté retries non-2xx answers) sends it again later.
+  http_response shutting_down() const {
+    return json_error(503, "shutting_down",
+                      "the service is stopping; send the request again");
   }
 
   void refuse(http_response response) { do_write(std::move(response), true); }

@@ -739,6 +739,12 @@ class Load:
                 except (OSError, http.client.HTTPException) as ex:
                     reason = "connection error: %r" % (ex,)
                     break
+                if r.status == 503 and isinstance(r.json, dict) and \
+                        r.json.get("error") == "shutting_down":
+                    # The service is stopping and kept nothing: Avionté
+                    # would send it again later.
+                    reason = "refused: shutting_down"
+                    break
                 with self.lock:
                     if r.status == 200 and r.json == {"status": "accepted"}:
                         self.acked.append((tenant, correlation, k))

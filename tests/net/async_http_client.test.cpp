@@ -31,6 +31,7 @@ struct test_server {
   std::vector<net::responder> held;
   std::atomic<int> flaky_calls{0};
   std::atomic<int> big_calls{0};
+  std::atomic<int> echo_calls{0};
   std::unique_ptr<net::http_server> server;
 
   explicit test_server(net::http_server_options options = {}) {
@@ -39,14 +40,16 @@ struct test_server {
       r(net::json_ok(R"({"hello":1})"));
     });
     // Answers with the body and the headers it was given.
-    routes.add("POST", "/echo", [](net::http_request&& q, net::responder r) {
-      auto answer = net::json_ok(q.body, 201);
-      answer.headers = {
-          {"X-Seen-Host", std::string{q.header("Host")}},
-          {"X-Seen-Length", std::string{q.header("Content-Length")}},
-          {"X-Seen-Agent", std::string{q.header("User-Agent")}}};
-      r(answer);
-    });
+    routes.add("POST", "/echo",
+               [this](net::http_request&& q, net::responder r) {
+                 echo_calls.fetch_add(1);
+                 auto answer = net::json_ok(q.body, 201);
+                 answer.headers = {
+                     {"X-Seen-Host", std::string{q.header("Host")}},
+                     {"X-Seen-Length", std::string{q.header("Content-Length")}},
+                     {"X-Seen-Agent", std::string{q.header("User-Agent")}}};
+                 r(answer);
+               });
     routes.add("GET", "/hold", [this](net::http_request&&, net::responder r) {
       std::lock_guard lock{mutex};
       held.push_back(std::move(r));
@@ -218,6 +221,23 @@ TEST_CASE("two requests in a row to one host share one connection") {
   CHECK(client.idle_connections() == 1);
   REQUIRE(fetch(client, server.url("/echo"), "POST", "x"));
   CHECK(client.connections_opened() == 1);
+}
+
+TEST_CASE("a request read on a kept-alive connection after stop_accepting "
+          "gets 503 and reaches no handler") {
+  test_server server;
+  net::async_http_client client;
+  REQUIRE(fetch(client, server.url("/echo"), "POST", "first"));
+  REQUIRE(client.idle_connections() == 1);
+
+  server.server->stop_accepting();
+  auto refused = fetch(client, server.url("/echo"), "POST", "second");
+  REQUIRE(refused);
+  CHECK(refused.response->status == 503);
+  CHECK(refused.response->body.find("shutting_down") != std::string::npos);
+  CHECK(client.connections_opened() == 1);
+  CHECK(server.echo_calls == 1);
+  CHECK(server.server->in_flight() == 0);
 }
 
 TEST_CASE("requests at once each get their own connection, and connections "
