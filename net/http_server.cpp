@@ -153,8 +153,13 @@ template <class Stream>
 class session : public std::enable_shared_from_this<session<Stream>> {
 public:
   session(tcp::socket&& socket, std::shared_ptr<shared_state> state)
-      : stream_(make_stream(std::move(socket), *state))
-      , state_(std::move(state)) {}
+      : peer_(peer_of(socket))
+      , stream_(make_stream(std::move(socket), *state))
+      , state_(std::move(state)) {
+    // Beast reads at most what the buffer has room for (512 bytes when
+    // empty): with room for a whole webhook, one read takes a request.
+    buffer_.reserve(read_room);
+  }
 
   void run() {
     // Start on the connection's strand: every handler of it runs there.
@@ -282,7 +287,7 @@ private:
       return refuse(shutting_down());
     }
     lowest().expires_never();
-    auto request = to_request(parser_->release(), remote_endpoint());
+    auto request = to_request(parser_->release(), peer_);
     (*handler_)(std::move(request), make_responder());
   }
 
@@ -376,12 +381,16 @@ private:
     lowest().close();
   }
 
-  tcp::endpoint remote_endpoint() {
+  // Read once: the peer of a connection does not change.
+  static tcp::endpoint peer_of(const tcp::socket& socket) {
     beast::error_code ec;
-    auto endpoint = lowest().socket().remote_endpoint(ec);
+    auto endpoint = socket.remote_endpoint(ec);
     return ec ? tcp::endpoint{} : endpoint;
   }
 
+  static constexpr std::size_t read_room = 8 * 1024;
+
+  tcp::endpoint peer_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::shared_ptr<shared_state> state_;
