@@ -202,11 +202,19 @@ struct service::impl {
 
   void start() {
     spawn_actors();
-    auto options = server_options(config.server);
-    options.on_too_large = [this] {
-      metrics.count_webhook(net::webhook_outcome::too_large);
-    };
-    server = std::make_unique<net::http_server>(options, make_routes());
+    try {
+      auto options = server_options(config.server);
+      options.on_too_large = [this] {
+        metrics.count_webhook(net::webhook_outcome::too_large);
+      };
+      server = std::make_unique<net::http_server>(options, make_routes());
+    } catch (...) {
+      // The port is taken, say: the actors must stop too, or the actor
+      // system's destructor waits for them forever.
+      stopped = true;
+      stop_actors();
+      throw;
+    }
     server->start();
     spdlog::info("started listen={}:{} tenants={} store={} fsync={}",
                  config.server.listen.host, server->bound_port(),
@@ -225,7 +233,10 @@ struct service::impl {
            std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     server->stop();
+    stop_actors();
+  }
 
+  void stop_actors() {
     {
       // Commit whatever the ingress still holds, then let it go.
       caf::scoped_actor self{system};

@@ -173,6 +173,38 @@ class CommandLineTests(unittest.TestCase):
         with self.assertRaises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
+    def test_serve_on_a_port_in_use_exits_with_an_error(self):
+        # Actors are spawned before the port is bound: a failed bind must
+        # stop them too, or the process hangs instead of exiting.
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        path = write(self.dir, "taken.toml", """
+            [webhook]
+            secrets = ["file:secret.txt"]
+
+            [[tenant]]
+            front_office_tenant_id = 6
+            org = "acme"
+            tenant = "apitest"
+            """)
+        proc = subprocess.Popen(
+            [BIN, "serve", "--config", path, "--listen", "127.0.0.1:%d" % port,
+             "--data", os.path.join(self.dir, "store-taken")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            out, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            self.fail("serve hung after failing to listen on a taken port")
+        finally:
+            taken.close()
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("cannot listen on 127.0.0.1:%d" % port,
+                      (out + err).decode())
+
 
 class ShutdownTests(ServiceTestCase):
 
