@@ -1,7 +1,7 @@
 #include "actors/ingress.hpp"
 
-#include <map>
 #include <spdlog/spdlog.h>
+#include <unordered_map>
 #include <vector>
 
 #include "actors/dispatcher.hpp"
@@ -88,7 +88,7 @@ private:
     auto& event = request.event;
     auto key = storage::dedup_key(event.tenant_id, event.correlation_id);
     if (auto it = in_batch_.find(key); it != in_batch_.end()) {
-      warn_if_different(event, it->second);
+      warn_if_different(event, domain::body_fingerprint(earlier(it->second)));
       return ingest_result::duplicate;
     }
     std::optional<storage::dedup_record> original;
@@ -105,17 +105,29 @@ private:
       return ingest_result::duplicate;
     }
 
-    in_batch_.emplace(std::move(key), domain::body_fingerprint(event.body));
     // The request's event is not read again: only its callback is.
     if (tenants_.find(event.tenant_id) == nullptr) {
       logger()->info("event quarantined: tenant not configured tenant={} "
                      "correlation_id={}",
                      event.tenant_id, event.correlation_id);
+      in_batch_.emplace(std::move(key), place{true, quarantined_.size()});
       quarantined_.push_back(std::move(event));
       return ingest_result::quarantined;
     }
+    in_batch_.emplace(std::move(key), place{false, accepted_.size()});
     accepted_.push_back(std::move(event));
     return ingest_result::accepted;
+  }
+
+  // Where this batch keeps an event it took: the body is fingerprinted only
+  // when a later request of the batch repeats its key.
+  struct place {
+    bool quarantined;
+    std::size_t index;
+  };
+
+  const std::string& earlier(place p) const {
+    return (p.quarantined ? quarantined_ : accepted_)[p.index].body;
   }
 
   void warn_if_different(const domain::webhook_event& event,
@@ -147,7 +159,7 @@ private:
   const tenant_directory& tenants_;
   std::vector<domain::webhook_event> accepted_;
   std::vector<domain::webhook_event> quarantined_;
-  std::map<std::string, std::uint64_t> in_batch_; // dedup key -> fingerprint
+  std::unordered_map<std::string, place> in_batch_; // by dedup key
   dispatcher dispatcher_;
 };
 

@@ -25,8 +25,14 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
-using plain_stream = beast::tcp_stream;
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+// A connection's handlers run on its strand. Naming the executor's type,
+// instead of the type-erased any_io_executor of beast::tcp_stream, spares
+// every read, write and timer a copy through the erasure.
+using connection_executor = asio::strand<asio::io_context::executor_type>;
+using connection_socket = asio::basic_stream_socket<tcp, connection_executor>;
+using tcp_stream = beast::basic_stream<tcp, connection_executor>;
+using plain_stream = tcp_stream;
+using tls_stream = beast::ssl_stream<tcp_stream>;
 
 std::string_view to_std(beast::string_view s) {
   return {s.data(), s.size()};
@@ -38,12 +44,64 @@ constexpr std::chrono::seconds write_timeout{10};
 constexpr std::chrono::seconds linger_timeout{2};
 constexpr std::size_t linger_max_bytes = 1 << 20;
 
+// A connection as the answer queue sees it.
+class answer_target {
+public:
+  virtual ~answer_target() = default;
+  /// Writes the answer; called on an io thread, hops onto the strand.
+  virtual void deliver(http_response&& response) = 0;
+};
+
+// Answers given on other threads (the ingress answers a whole batch at
+// once) wait here, and one task on the io_context writes all that arrived
+// before it ran: one hand-over between threads per batch, not per answer.
+class answer_queue {
+public:
+  explicit answer_queue(asio::io_context& io)
+      : io_(io) {}
+
+  void push(std::shared_ptr<answer_target> target, http_response&& response) {
+    bool first = false;
+    {
+      std::lock_guard lock{mutex_};
+      first = waiting_.empty();
+      waiting_.emplace_back(std::move(target), std::move(response));
+    }
+    if (first)
+      asio::post(io_, [this] { deliver_all(); });
+  }
+
+  /// Drops answers nobody will write (the server has stopped), and with
+  /// them the sessions they hold, while their io_context still exists.
+  void clear() {
+    std::lock_guard lock{mutex_};
+    waiting_.clear();
+  }
+
+private:
+  void deliver_all() {
+    std::vector<std::pair<std::shared_ptr<answer_target>, http_response>> now;
+    {
+      std::lock_guard lock{mutex_};
+      now.swap(waiting_);
+    }
+    for (auto& [target, response] : now)
+      target->deliver(std::move(response));
+  }
+
+  asio::io_context& io_;
+  std::mutex mutex_;
+  std::vector<std::pair<std::shared_ptr<answer_target>, http_response>>
+      waiting_;
+};
+
 struct shared_state {
   http_server_options options;
   router routes;
   std::atomic<std::size_t> in_flight{0};
   std::atomic<bool> stopping{false}; // no new requests on open connections
   std::optional<ssl::context> tls;   // set when serving HTTPS
+  std::unique_ptr<answer_queue> answers;
 };
 
 // Loads the certificate chain and key; throws naming the file that failed.
@@ -72,15 +130,15 @@ bool is_malformed(const beast::error_code& ec) {
 }
 
 // The TCP stream under either kind of connection, where timeouts live.
-beast::tcp_stream& tcp_layer(plain_stream& stream) {
+tcp_stream& tcp_layer(plain_stream& stream) {
   return stream;
 }
-beast::tcp_stream& tcp_layer(tls_stream& stream) {
+tcp_stream& tcp_layer(tls_stream& stream) {
   return stream.next_layer();
 }
 
 http_request to_request(http::request<http::string_body>&& message,
-                        const tcp::endpoint& remote) {
+                        const std::string& remote_address) {
   http_request request;
   request.method = std::string{message.method_string()};
   request.target = std::string{message.target()};
@@ -89,7 +147,7 @@ http_request to_request(http::request<http::string_body>&& message,
     request.headers.emplace_back(std::string{field.name_string()},
                                  std::string{field.value()});
   request.body = std::move(message.body());
-  request.remote_address = remote.address().to_string();
+  request.remote_address = remote_address;
   request.received_at = std::chrono::steady_clock::now();
   return request;
 }
@@ -150,10 +208,11 @@ void serialize(const http_response& response, bool keep, std::string& out) {
 // the answer, and loop while the client keeps the connection alive. Stream
 // is plain_stream or tls_stream; a TLS session shakes hands first.
 template <class Stream>
-class session : public std::enable_shared_from_this<session<Stream>> {
+class session : public answer_target,
+                public std::enable_shared_from_this<session<Stream>> {
 public:
-  session(tcp::socket&& socket, std::shared_ptr<shared_state> state)
-      : peer_(peer_of(socket))
+  session(connection_socket&& socket, std::shared_ptr<shared_state> state)
+      : peer_address_(peer_of(socket).address().to_string())
       , stream_(make_stream(std::move(socket), *state))
       , state_(std::move(state)) {
     // Beast reads at most what the buffer has room for (512 bytes when
@@ -170,14 +229,14 @@ public:
 private:
   using std::enable_shared_from_this<session<Stream>>::shared_from_this;
 
-  static Stream make_stream(tcp::socket&& socket, shared_state& state) {
+  static Stream make_stream(connection_socket&& socket, shared_state& state) {
     if constexpr (std::is_same_v<Stream, tls_stream>)
       return Stream{std::move(socket), *state.tls};
     else
       return Stream{std::move(socket)};
   }
 
-  beast::tcp_stream& lowest() { return tcp_layer(stream_); }
+  tcp_stream& lowest() { return tcp_layer(stream_); }
 
   void do_start() {
     if constexpr (std::is_same_v<Stream, tls_stream>) {
@@ -287,25 +346,31 @@ private:
       return refuse(shutting_down());
     }
     lowest().expires_never();
-    auto request = to_request(parser_->release(), peer_);
+    auto request = to_request(parser_->release(), peer_address_);
     (*handler_)(std::move(request), make_responder());
   }
 
   responder make_responder() {
-    // The responder may run on any thread: hop back onto the strand. The
-    // captured pointer keeps the session alive until the answer is sent.
+    // The responder may run on any thread; the queue brings the answer
+    // back to an io thread. The captured pointer keeps the session alive
+    // until the answer is sent.
     return [self = shared_from_this()](http_response response) {
-      asio::post(self->stream_.get_executor(),
-                 [self, response = std::move(response)]() mutable {
-                   if (response.drop_connection) {
-                     self->state_->in_flight.fetch_sub(1);
-                     return self->close();
-                   }
-                   // Still owed until written: shutdown waits for it.
-                   self->answer_owed_ = true;
-                   self->do_write(std::move(response), false);
-                 });
+      self->state_->answers->push(self, std::move(response));
     };
+  }
+
+  void deliver(http_response&& response) override {
+    asio::dispatch(
+        stream_.get_executor(),
+        [self = shared_from_this(), response = std::move(response)]() mutable {
+          if (response.drop_connection) {
+            self->state_->in_flight.fetch_sub(1);
+            return self->close();
+          }
+          // Still owed until written: shutdown waits for it.
+          self->answer_owed_ = true;
+          self->do_write(std::move(response), false);
+        });
   }
 
   http_response too_large() const {
@@ -382,7 +447,7 @@ private:
   }
 
   // Read once: the peer of a connection does not change.
-  static tcp::endpoint peer_of(const tcp::socket& socket) {
+  static tcp::endpoint peer_of(const connection_socket& socket) {
     beast::error_code ec;
     auto endpoint = socket.remote_endpoint(ec);
     return ec ? tcp::endpoint{} : endpoint;
@@ -390,7 +455,7 @@ private:
 
   static constexpr std::size_t read_room = 8 * 1024;
 
-  tcp::endpoint peer_;
+  std::string peer_address_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::shared_ptr<shared_state> state_;
@@ -419,7 +484,7 @@ struct http_server::impl {
 
   void do_accept() {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec,
-                                                        tcp::socket s) {
+                                                        connection_socket s) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open())
         return;
       if (!ec) {
@@ -439,6 +504,7 @@ struct http_server::impl {
 http_server::http_server(http_server_options options, router routes)
     : impl_(std::make_unique<impl>()) {
   impl_->state = std::make_shared<shared_state>();
+  impl_->state->answers = std::make_unique<answer_queue>(impl_->io);
   impl_->state->options = options;
   impl_->state->routes = std::move(routes);
   if (options.tls_cert_file.empty() != options.tls_key_file.empty())
@@ -503,6 +569,7 @@ void http_server::stop() {
     for (auto& t : impl_->threads)
       if (t.joinable())
         t.join();
+    impl_->state->answers->clear();
   });
 }
 

@@ -115,9 +115,6 @@ namespace {
 // room made for the worst case (6 bytes per input byte), then trims.
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
-  auto start = out.size();
-  out.resize(start + text.size() * 6 + 2);
-  char* p = out.data() + start;
   // The bytes written as they are: all but controls, quote and backslash.
   static constexpr auto plain = [] {
     std::array<bool, 256> table{};
@@ -125,6 +122,14 @@ void append_json_string(std::string& out, std::string_view text) {
       table[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
     return table;
   }();
+  // Room for the worst case of the escapes actually present (a control
+  // byte takes six), rather than six bytes for every byte.
+  std::size_t escaped = 0;
+  for (unsigned char c : text)
+    escaped += plain[c] ? 0 : 5;
+  auto start = out.size();
+  out.resize(start + text.size() + escaped + 2);
+  char* p = out.data() + start;
   *p++ = '"';
   for (std::size_t i = 0; i < text.size();) {
     // Copy the run of plain bytes at once, then escape the byte after it.
@@ -184,9 +189,9 @@ void append_member(std::string& out, std::string_view key, std::int64_t v) {
 // `nlohmann::json{...}.dump()` gave.
 std::string encode_event(const domain::webhook_event& event) {
   std::string out;
-  out.reserve(6 * (event.body.size() + event.correlation_id.size() +
-                   event.event_name.size()) +
-              160);
+  // The body's quotes come out escaped: room for one in eight bytes.
+  out.reserve(event.body.size() + event.body.size() / 8 +
+              event.correlation_id.size() + event.event_name.size() + 160);
   out.append(R"({"body":)");
   append_json_string(out, event.body);
   out.append(R"(,"correlation_id":)");
