@@ -122,6 +122,10 @@ std::unique_ptr<store> store::open(const store_options& options) {
   db_options.max_background_jobs = 2;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 3;
+  // Write-ahead log files are reused instead of deleted: a synced write to
+  // a file whose blocks exist already need not update its inode, which
+  // makes each fdatasync cheaper (the group commit waits on it).
+  db_options.recycle_log_file_num = 4;
 
   auto cache = rocksdb::NewLRUCache(block_cache_bytes);
   auto filter = std::make_unique<dedup_expiry>(options.dedup_retention);
