@@ -1,9 +1,7 @@
 #include "storage/keys.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
-#include <cstring>
 #include <nlohmann/json.hpp>
 
 namespace introvy::storage {
@@ -106,111 +104,75 @@ std::optional<dedup_record> decode_dedup(std::string_view value) {
                       get_u64(value.substr(8)), get_u64(value.substr(16))};
 }
 
+// Events are stored in a binary layout: a tag byte (a JSON record, as
+// stores before it hold, begins with '{'), a byte of flags, the numbers as
+// big-endian 64-bit words, the CorrelationId and event name each after a
+// 32-bit length, and the body's bytes as received, unescaped, to the end.
 namespace {
 
-// Appends `text` as a JSON string, escaped as nlohmann::json's dump() does
-// (so the log reads the same as before this encoder existed): quote,
-// backslash and control characters escaped, other bytes as they are. The
-// body was valid JSON, so it is valid UTF-8. Writes through a pointer into
-// room made for the worst case (6 bytes per input byte), then trims.
-void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char hex[] = "0123456789abcdef";
-  // The bytes written as they are: all but controls, quote and backslash.
-  static constexpr auto plain = [] {
-    std::array<bool, 256> table{};
-    for (int c = 0x20; c < 0x100; ++c)
-      table[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
-    return table;
-  }();
-  // Room for the worst case of the escapes actually present (a control
-  // byte takes six), rather than six bytes for every byte.
-  std::size_t escaped = 0;
-  for (unsigned char c : text)
-    escaped += plain[c] ? 0 : 5;
-  auto start = out.size();
-  out.resize(start + text.size() + escaped + 2);
-  char* p = out.data() + start;
-  *p++ = '"';
-  for (std::size_t i = 0; i < text.size();) {
-    // Copy the run of plain bytes at once, then escape the byte after it.
-    auto run = i;
-    while (run < text.size() && plain[static_cast<unsigned char>(text[run])])
-      ++run;
-    std::memcpy(p, text.data() + i, run - i);
-    p += run - i;
-    if (run == text.size())
-      break;
-    auto c = static_cast<unsigned char>(text[run]);
-    i = run + 1;
-    *p++ = '\\';
-    switch (c) {
-    case '"':
-      *p++ = '"';
-      break;
-    case '\\':
-      *p++ = '\\';
-      break;
-    case '\b':
-      *p++ = 'b';
-      break;
-    case '\f':
-      *p++ = 'f';
-      break;
-    case '\n':
-      *p++ = 'n';
-      break;
-    case '\r':
-      *p++ = 'r';
-      break;
-    case '\t':
-      *p++ = 't';
-      break;
-    default:
-      *p++ = 'u';
-      *p++ = '0';
-      *p++ = '0';
-      *p++ = hex[c >> 4];
-      *p++ = hex[c & 0xf];
-    }
-  }
-  *p++ = '"';
-  out.resize(static_cast<std::size_t>(p - out.data()));
+constexpr char binary_event_tag = '\x01';
+constexpr unsigned char has_talent = 1;
+constexpr unsigned char has_job = 2;
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
-void append_member(std::string& out, std::string_view key, std::int64_t v) {
-  out.append(key);
-  out.append(std::to_string(v));
+// Reads from the front of `in`, shrinking it; false when too short.
+bool take_u64(std::string_view& in, std::int64_t& v) {
+  if (in.size() < 8)
+    return false;
+  v = static_cast<std::int64_t>(get_u64(in));
+  in.remove_prefix(8);
+  return true;
 }
 
-} // namespace
-
-// A JSON object, written by hand on the ingress's hot path. The keys come
-// in the order nlohmann::json sorts them, so the bytes equal what
-// `nlohmann::json{...}.dump()` gave.
-std::string encode_event(const domain::webhook_event& event) {
-  std::string out;
-  // The body's quotes come out escaped: room for one in eight bytes.
-  out.reserve(event.body.size() + event.body.size() / 8 +
-              event.correlation_id.size() + event.event_name.size() + 160);
-  out.append(R"({"body":)");
-  append_json_string(out, event.body);
-  out.append(R"(,"correlation_id":)");
-  append_json_string(out, event.correlation_id);
-  out.append(R"(,"event":)");
-  append_json_string(out, event.event_name);
-  if (event.resource.job_id)
-    append_member(out, R"(,"job_id":)", *event.resource.job_id);
-  append_member(out, R"(,"pipeline_id":)", event.resource.pipeline_id);
-  append_member(out, R"(,"received_at_ms":)", event.received_at_ms);
-  if (event.resource.talent_id)
-    append_member(out, R"(,"talent_id":)", *event.resource.talent_id);
-  append_member(out, R"(,"tenant":)", event.tenant_id);
-  out.push_back('}');
-  return out;
+bool take_text(std::string_view& in, std::string& text) {
+  if (in.size() < 4)
+    return false;
+  std::uint32_t length = 0;
+  for (int i = 0; i < 4; ++i)
+    length = (length << 8) | static_cast<unsigned char>(in[i]);
+  in.remove_prefix(4);
+  if (in.size() < length)
+    return false;
+  text.assign(in.data(), length);
+  in.remove_prefix(length);
+  return true;
 }
 
-std::optional<domain::webhook_event> decode_event(std::uint64_t seq,
-                                                  std::string_view value) {
+std::optional<domain::webhook_event> decode_binary_event(std::uint64_t seq,
+                                                         std::string_view in) {
+  domain::webhook_event event;
+  event.seq = seq;
+  in.remove_prefix(1); // the tag
+  if (in.empty())
+    return std::nullopt;
+  auto flags = static_cast<unsigned char>(in.front());
+  in.remove_prefix(1);
+  std::int64_t talent = 0;
+  std::int64_t job = 0;
+  bool complete = take_u64(in, event.tenant_id) &&
+                  take_u64(in, event.resource.pipeline_id) &&
+                  take_u64(in, event.received_at_ms) &&
+                  (!(flags & has_talent) || take_u64(in, talent)) &&
+                  (!(flags & has_job) || take_u64(in, job)) &&
+                  take_text(in, event.correlation_id) &&
+                  take_text(in, event.event_name);
+  if (!complete)
+    return std::nullopt;
+  if (flags & has_talent)
+    event.resource.talent_id = talent;
+  if (flags & has_job)
+    event.resource.job_id = job;
+  event.body.assign(in.data(), in.size());
+  return event;
+}
+
+// Records written before the binary layout: one JSON object.
+std::optional<domain::webhook_event> decode_json_event(std::uint64_t seq,
+                                                       std::string_view value) {
   auto doc = nlohmann::json::parse(value, nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
     return std::nullopt;
@@ -231,6 +193,38 @@ std::optional<domain::webhook_event> decode_event(std::uint64_t seq,
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
   }
+}
+
+} // namespace
+
+std::string encode_event(const domain::webhook_event& event) {
+  std::string out;
+  out.reserve(2 + 5 * 8 + 8 + event.correlation_id.size() +
+              event.event_name.size() + event.body.size());
+  out.push_back(binary_event_tag);
+  unsigned char flags = (event.resource.talent_id ? has_talent : 0) |
+                        (event.resource.job_id ? has_job : 0);
+  out.push_back(static_cast<char>(flags));
+  put_u64(out, static_cast<std::uint64_t>(event.tenant_id));
+  put_u64(out, static_cast<std::uint64_t>(event.resource.pipeline_id));
+  put_u64(out, static_cast<std::uint64_t>(event.received_at_ms));
+  if (event.resource.talent_id)
+    put_u64(out, static_cast<std::uint64_t>(*event.resource.talent_id));
+  if (event.resource.job_id)
+    put_u64(out, static_cast<std::uint64_t>(*event.resource.job_id));
+  put_u32(out, static_cast<std::uint32_t>(event.correlation_id.size()));
+  out.append(event.correlation_id);
+  put_u32(out, static_cast<std::uint32_t>(event.event_name.size()));
+  out.append(event.event_name);
+  out.append(event.body);
+  return out;
+}
+
+std::optional<domain::webhook_event> decode_event(std::uint64_t seq,
+                                                  std::string_view value) {
+  if (!value.empty() && value.front() == binary_event_tag)
+    return decode_binary_event(seq, value);
+  return decode_json_event(seq, value);
 }
 
 } // namespace introvy::storage

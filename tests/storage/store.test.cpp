@@ -77,27 +77,64 @@ TEST_CASE("dedup records and events survive encoding") {
   CHECK(back->body == event.body);
 }
 
-TEST_CASE("an event is logged as the same JSON nlohmann::json would write") {
+TEST_CASE("an event's record keeps every field and the body byte for byte") {
   auto event = make_event(7, "C-1\"\\", 42, 1700000000123);
-  event.body = "{\"Resource\":\"{\\\"PipelineId\\\":1}\",\"x\":\"\t\n\r"
-               "\b\f\x01\x1f\x7f\xc3\xa9\xe2\x82\xac\"}";
+  event.body =
+      std::string{"{\"Resource\":\"{\\\"PipelineId\\\":1}\",\"x\":\"\t\n\r"
+                  "\b\f\x01\x1f\x7f\xc3\xa9\xe2\x82\xac\"}"} +
+      std::string(1, '\0') + "tail";
   event.resource.talent_id = 77;
   event.resource.job_id = -5;
-  nlohmann::json expected = {{"tenant", event.tenant_id},
-                             {"correlation_id", event.correlation_id},
-                             {"event", event.event_name},
-                             {"pipeline_id", event.resource.pipeline_id},
-                             {"received_at_ms", event.received_at_ms},
-                             {"body", event.body},
-                             {"talent_id", 77},
-                             {"job_id", -5}};
-  CHECK(storage::encode_event(event) == expected.dump());
+  auto record = storage::encode_event(event);
+  // Stored as received: nothing escaped, so the body is the record's tail.
+  CHECK(record.size() > event.body.size());
+  CHECK(record.substr(record.size() - event.body.size()) == event.body);
+
+  auto back = storage::decode_event(3, record);
+  REQUIRE(back);
+  CHECK(back->seq == 3);
+  CHECK(back->tenant_id == 7);
+  CHECK(back->correlation_id == event.correlation_id);
+  CHECK(back->event_name == event.event_name);
+  CHECK(back->resource.pipeline_id == 42);
+  CHECK(back->resource.talent_id == 77);
+  CHECK(back->resource.job_id == -5);
+  CHECK(back->received_at_ms == 1700000000123);
+  CHECK(back->body == event.body);
 
   event.resource.talent_id.reset();
   event.resource.job_id.reset();
-  expected.erase("talent_id");
-  expected.erase("job_id");
-  CHECK(storage::encode_event(event) == expected.dump());
+  back = storage::decode_event(3, storage::encode_event(event));
+  REQUIRE(back);
+  CHECK_FALSE(back->resource.talent_id);
+  CHECK_FALSE(back->resource.job_id);
+  CHECK(back->body == event.body);
+
+  // A cut-off record is refused, not read past its end.
+  record = storage::encode_event(event);
+  for (std::size_t cut :
+       {std::size_t{1}, std::size_t{2}, std::size_t{20}, std::size_t{30}})
+    CHECK_FALSE(storage::decode_event(3, record.substr(0, cut)));
+}
+
+TEST_CASE("event records written as JSON by earlier versions still read") {
+  nlohmann::json legacy = {{"tenant", 6},
+                           {"correlation_id", "old-1"},
+                           {"event", "job_pipeline_talent_updated"},
+                           {"pipeline_id", 11},
+                           {"received_at_ms", 1700000000000},
+                           {"body", "{\"a\":\"b\"}"},
+                           {"talent_id", 5}};
+  auto back = storage::decode_event(4, legacy.dump());
+  REQUIRE(back);
+  CHECK(back->tenant_id == 6);
+  CHECK(back->correlation_id == "old-1");
+  CHECK(back->resource.pipeline_id == 11);
+  CHECK(back->resource.talent_id == 5);
+  CHECK_FALSE(back->resource.job_id);
+  CHECK(back->body == "{\"a\":\"b\"}");
+  CHECK_FALSE(storage::decode_event(4, "{\"tenant\":6}"));
+  CHECK_FALSE(storage::decode_event(4, ""));
 }
 
 TEST_CASE("a committed webhook is logged, deduplicated and queued at once") {
