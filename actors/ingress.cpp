@@ -190,8 +190,13 @@ caf::behavior ingress(ingress_actor* self,
   // Whatever the inbox holds from before the start is the first backlog.
   schedule_refill(self, *committer);
   return {
-      [self](submit_atom, ingress_request& request) {
-        self->state.pending.push_back(std::move(request));
+      [self](submit_atom, std::vector<ingress_request>& requests) {
+        auto& pending = self->state.pending;
+        if (pending.empty())
+          pending.swap(requests);
+        else
+          for (auto& request : requests)
+            pending.push_back(std::move(request));
         // The flush lands behind everything already queued, so one write
         // takes all requests that arrived during the previous one.
         if (!self->state.flush_scheduled) {

@@ -3,8 +3,9 @@
 // gathered in its mailbox while the previous write was syncing as one
 // RocksDB write batch, which is how concurrent requests share an fsync.
 //
-// Messages: (submit_atom, ingress_request) answers through the request's
-// callback; (shutdown_atom) commits what is pending, replies, and quits.
+// Messages: (submit_atom, std::vector<ingress_request>) answers through each
+// request's callback; (shutdown_atom) commits what is pending, replies, and
+// quits.
 #pragma once
 
 #include <caf/fwd.hpp>

@@ -34,10 +34,7 @@ using token_atom = caf::atom_constant<caf::atom("token")>;
 using resolved_atom = caf::atom_constant<caf::atom("resolved")>;
 
 /// A verified webhook waiting for the durable write, and whom to tell.
-struct ingress_request {
-  domain::webhook_event event;
-  net::ingest_done done;
-};
+using ingress_request = net::ingest_request;
 
 } // namespace introvy::actors
 
@@ -45,7 +42,7 @@ struct ingress_request {
 // Before events cross processes (a partitioned log), webhook_event and the
 // records need inspectors instead.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::domain::webhook_event)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::actors::ingress_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<introvy::net::ingest_request>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::storage::store::candidate_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::domain::pipeline_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(introvy::domain::talent_record)

@@ -168,11 +168,11 @@ struct service::impl {
         net::signature_verifier{config.webhook.auth,
                                 secret_values(config.webhook)},
         metrics,
-        [this](domain::webhook_event&& event, net::ingest_done done) {
-          caf::anon_send(
-              ingress, actors::submit_atom::value,
-              actors::ingress_request{std::move(event), std::move(done)});
+        [this](std::vector<net::ingest_request>&& requests) {
+          caf::anon_send(ingress, actors::submit_atom::value,
+                         std::move(requests));
         },
+        [this](std::function<void()> task) { server->post(std::move(task)); },
         config.webhook.max_pending_acks);
     routes.add("POST", net::webhook_endpoint::path,
                [this](net::http_request&& r, net::responder respond) {

@@ -562,6 +562,10 @@ std::size_t http_server::in_flight() const {
   return impl_->state->in_flight.load();
 }
 
+void http_server::post(std::function<void()> task) {
+  asio::post(impl_->io, std::move(task));
+}
+
 void http_server::stop() {
   std::call_once(impl_->stopped, [this] {
     impl_->work.reset();

@@ -57,6 +57,10 @@ public:
   /// Requests handed to a handler whose response is not yet written.
   std::size_t in_flight() const;
 
+  /// Runs `task` on an io thread, after the handlers already due there
+  /// (e.g. the other requests read in the same turn). Thread-safe.
+  void post(std::function<void()> task);
+
   /// Closes every connection and joins the threads. Idempotent.
   void stop();
 

@@ -69,12 +69,33 @@ classified classify(http_request& request) {
 
 webhook_endpoint::webhook_endpoint(signature_verifier verifier,
                                    service_metrics& metrics,
-                                   ingest_submit submit,
+                                   ingest_submit submit, defer_task defer,
                                    std::size_t max_pending)
     : verifier_(std::move(verifier))
     , metrics_(metrics)
     , submit_(std::move(submit))
+    , defer_(std::move(defer))
     , max_pending_(max_pending) {}
+
+void webhook_endpoint::queue(ingest_request&& request) {
+  bool first = false;
+  {
+    std::lock_guard lock{queue_mutex_};
+    first = queued_.empty();
+    queued_.push_back(std::move(request));
+  }
+  if (first)
+    defer_([this] { submit_queued(); });
+}
+
+void webhook_endpoint::submit_queued() {
+  std::vector<ingest_request> batch;
+  {
+    std::lock_guard lock{queue_mutex_};
+    batch.swap(queued_);
+  }
+  submit_(std::move(batch));
+}
 
 void webhook_endpoint::answer(std::chrono::steady_clock::time_point received,
                               const responder& respond, webhook_outcome outcome,
@@ -115,26 +136,27 @@ void webhook_endpoint::handle(http_request&& request, responder respond) {
   }
 
   auto started = request.received_at;
-  submit_(std::move(*result.event),
-          [this, started, respond = std::move(respond)](ingest_result r) {
-            pending_.fetch_sub(1);
-            switch (r) {
-            case ingest_result::accepted:
-              return answer(started, respond, webhook_outcome::accepted,
-                            status_body("accepted"));
-            case ingest_result::duplicate:
-              return answer(started, respond, webhook_outcome::duplicate,
-                            status_body("duplicate"));
-            case ingest_result::quarantined:
-              return answer(started, respond, webhook_outcome::quarantined,
-                            status_body("quarantined"));
-            case ingest_result::unavailable:
-              return answer(started, respond, webhook_outcome::unavailable,
-                            json_error(503, "unavailable",
-                                       "the event could not be stored; "
-                                       "retry"));
-            }
-          });
+  queue(ingest_request{
+      std::move(*result.event),
+      [this, started, respond = std::move(respond)](ingest_result r) {
+        pending_.fetch_sub(1);
+        switch (r) {
+        case ingest_result::accepted:
+          return answer(started, respond, webhook_outcome::accepted,
+                        status_body("accepted"));
+        case ingest_result::duplicate:
+          return answer(started, respond, webhook_outcome::duplicate,
+                        status_body("duplicate"));
+        case ingest_result::quarantined:
+          return answer(started, respond, webhook_outcome::quarantined,
+                        status_body("quarantined"));
+        case ingest_result::unavailable:
+          return answer(started, respond, webhook_outcome::unavailable,
+                        json_error(503, "unavailable",
+                                   "the event could not be stored; "
+                                   "retry"));
+        }
+      }});
 }
 
 } // namespace introvy::net
