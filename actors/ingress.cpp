@@ -66,6 +66,7 @@ public:
   void commit(std::vector<ingress_request>& pending) {
     std::vector<decision> decisions;
     decisions.reserve(pending.size());
+    accepted_.reserve(pending.size());
     for (auto& request : pending)
       decisions.push_back({&request, decide(request)});
 

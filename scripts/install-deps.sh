@@ -7,7 +7,7 @@ packages=(
   build-essential cmake make clang-format pkg-config
   libcaf-dev libboost-dev nlohmann-json3-dev libssl-dev librocksdb-dev
   libspdlog-dev catch2 libcli11-dev libtomlplusplus-dev prometheus-cpp-dev
-  libkainjow-mustache-dev libcurl4-openssl-dev
+  libkainjow-mustache-dev libcurl4-openssl-dev libjemalloc-dev
   python3 curl jq wrk nginx-light openssl procps
 )
 

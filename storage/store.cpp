@@ -240,7 +240,12 @@ status store::find_dedup(std::int64_t tenant_id,
 
 status store::commit_webhooks(std::vector<domain::webhook_event>& accepted,
                               std::vector<domain::webhook_event>& quarantined) {
-  rocksdb::WriteBatch batch;
+  // Room for the whole batch at once, instead of growing it by doubling.
+  std::size_t bytes = 64;
+  for (const auto* events : {&accepted, &quarantined})
+    for (const auto& e : *events)
+      bytes += e.body.size() + 2 * e.correlation_id.size() + 160;
+  rocksdb::WriteBatch batch(bytes);
   auto* events = family("events");
   auto* inbox = family("inbox");
   auto* aside = family("quarantine");
