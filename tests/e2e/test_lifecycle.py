@@ -152,22 +152,28 @@ class CommandLineTests(unittest.TestCase):
         self.assertNotEqual(out.returncode, 0)
         self.assertIn(path, (out.stdout + out.stderr).decode())
 
-    def test_serve_with_a_bad_config_does_not_start(self):
-        name, text, line, key = BAD_CONFIGS[0]
-        path = write(self.dir, "bad-serve.toml", text)
-        port = harness.free_port()
+    def serve_expecting_failure(self, path, port, store, hung_message):
+        """Runs `serve` on 127.0.0.1:port, expects it to exit non-zero within
+        15 s, and returns what it printed."""
         proc = subprocess.Popen(
             [BIN, "serve", "--config", path, "--listen", "127.0.0.1:%d" % port,
-             "--data", os.path.join(self.dir, "store")],
+             "--data", os.path.join(self.dir, store)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             out, err = proc.communicate(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
-            self.fail("serve kept running with a bad configuration")
+            self.fail(hung_message)
         self.assertNotEqual(proc.returncode, 0)
-        message = (out + err).decode()
+        return (out + err).decode()
+
+    def test_serve_with_a_bad_config_does_not_start(self):
+        name, text, line, key = BAD_CONFIGS[0]
+        path = write(self.dir, "bad-serve.toml", text)
+        port = harness.free_port()
+        message = self.serve_expecting_failure(
+            path, port, "store", "serve kept running with a bad configuration")
         self.assertIn("%s:%d:" % (path, line), message)
         self.assertIn(key, message)
         with self.assertRaises(OSError):
@@ -189,21 +195,13 @@ class CommandLineTests(unittest.TestCase):
             org = "acme"
             tenant = "apitest"
             """)
-        proc = subprocess.Popen(
-            [BIN, "serve", "--config", path, "--listen", "127.0.0.1:%d" % port,
-             "--data", os.path.join(self.dir, "store-taken")],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            out, err = proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            self.fail("serve hung after failing to listen on a taken port")
+            message = self.serve_expecting_failure(
+                path, port, "store-taken",
+                "serve hung after failing to listen on a taken port")
         finally:
             taken.close()
-        self.assertNotEqual(proc.returncode, 0)
-        self.assertIn("cannot listen on 127.0.0.1:%d" % port,
-                      (out + err).decode())
+        self.assertIn("cannot listen on 127.0.0.1:%d" % port, message)
 
 
 class ShutdownTests(ServiceTestCase):
