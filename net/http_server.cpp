@@ -1,5 +1,6 @@
 #include "net/http_server.hpp"
 
+#include "net/batch_queue.hpp"
 #include "net/logger.hpp"
 
 #include <array>
@@ -61,37 +62,22 @@ public:
       : io_(io) {}
 
   void push(std::shared_ptr<answer_target> target, http_response&& response) {
-    bool first = false;
-    {
-      std::lock_guard lock{mutex_};
-      first = waiting_.empty();
-      waiting_.emplace_back(std::move(target), std::move(response));
-    }
-    if (first)
+    if (waiting_.push({std::move(target), std::move(response)}))
       asio::post(io_, [this] { deliver_all(); });
   }
 
   /// Drops answers nobody will write (the server has stopped), and with
   /// them the sessions they hold, while their io_context still exists.
-  void clear() {
-    std::lock_guard lock{mutex_};
-    waiting_.clear();
-  }
+  void clear() { waiting_.take_all(); }
 
 private:
   void deliver_all() {
-    std::vector<std::pair<std::shared_ptr<answer_target>, http_response>> now;
-    {
-      std::lock_guard lock{mutex_};
-      now.swap(waiting_);
-    }
-    for (auto& [target, response] : now)
+    for (auto& [target, response] : waiting_.take_all())
       target->deliver(std::move(response));
   }
 
   asio::io_context& io_;
-  std::mutex mutex_;
-  std::vector<std::pair<std::shared_ptr<answer_target>, http_response>>
+  batch_queue<std::pair<std::shared_ptr<answer_target>, http_response>>
       waiting_;
 };
 

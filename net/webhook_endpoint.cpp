@@ -78,23 +78,8 @@ webhook_endpoint::webhook_endpoint(signature_verifier verifier,
     , max_pending_(max_pending) {}
 
 void webhook_endpoint::queue(ingest_request&& request) {
-  bool first = false;
-  {
-    std::lock_guard lock{queue_mutex_};
-    first = queued_.empty();
-    queued_.push_back(std::move(request));
-  }
-  if (first)
-    defer_([this] { submit_queued(); });
-}
-
-void webhook_endpoint::submit_queued() {
-  std::vector<ingest_request> batch;
-  {
-    std::lock_guard lock{queue_mutex_};
-    batch.swap(queued_);
-  }
-  submit_(std::move(batch));
+  if (queued_.push(std::move(request)))
+    defer_([this] { submit_(queued_.take_all()); });
 }
 
 void webhook_endpoint::answer(std::chrono::steady_clock::time_point received,

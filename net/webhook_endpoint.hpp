@@ -13,10 +13,10 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
-#include <mutex>
 #include <vector>
 
 #include "domain/webhook_event.hpp"
+#include "net/batch_queue.hpp"
 #include "net/http_types.hpp"
 #include "net/metrics.hpp"
 #include "net/signature.hpp"
@@ -58,7 +58,6 @@ private:
               http_response response);
 
   void queue(ingest_request&& request);
-  void submit_queued();
 
   signature_verifier verifier_;
   service_metrics& metrics_;
@@ -66,8 +65,7 @@ private:
   defer_task defer_;
   std::size_t max_pending_;
   std::atomic<std::size_t> pending_{0};
-  std::mutex queue_mutex_;
-  std::vector<ingest_request> queued_; // guarded by queue_mutex_
+  batch_queue<ingest_request> queued_;
 };
 
 } // namespace introvy::net
