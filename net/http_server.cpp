@@ -392,11 +392,16 @@ private:
   }
 
   void on_write(beast::error_code ec, bool keep) {
+    // The stop flag is read before the answer stops counting: once the
+    // count shows this answer written, the connection's fate is decided,
+    // and a stop that comes later finds it reading (its next request gets
+    // the 503 above) rather than racing this close.
+    bool stop = ec || state_->stopping;
     if (answer_owed_) {
       answer_owed_ = false;
       state_->in_flight.fetch_sub(1);
     }
-    if (ec || state_->stopping)
+    if (stop)
       return close();
     if (!keep)
       return linger();
@@ -460,6 +465,7 @@ private:
 struct http_server::impl {
   asio::io_context io;
   tcp::acceptor acceptor{io};
+  std::uint16_t port = 0; // as bound: still known once the acceptor closes
   std::shared_ptr<shared_state> state;
   std::vector<std::thread> threads;
   std::once_flag stopped;
@@ -517,6 +523,7 @@ http_server::http_server(http_server_options options, router routes)
     throw std::runtime_error("cannot listen on " + options.host + ":" +
                              std::to_string(options.port) + ": " +
                              ec.message());
+  impl_->port = acceptor.local_endpoint().port();
 }
 
 http_server::~http_server() {
@@ -532,8 +539,7 @@ void http_server::start() {
 }
 
 std::uint16_t http_server::bound_port() const {
-  beast::error_code ec;
-  return impl_->acceptor.local_endpoint(ec).port();
+  return impl_->port;
 }
 
 void http_server::stop_accepting() {

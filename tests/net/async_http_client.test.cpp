@@ -229,6 +229,9 @@ TEST_CASE("a request read on a kept-alive connection after stop_accepting "
   net::async_http_client client;
   REQUIRE(fetch(client, server.url("/echo"), "POST", "first"));
   REQUIRE(client.idle_connections() == 1);
+  // The client may see the answer before the server has finished writing
+  // it; a stop before that would close the connection instead.
+  REQUIRE(eventually([&] { return server.server->in_flight() == 0; }));
 
   server.server->stop_accepting();
   auto refused = fetch(client, server.url("/echo"), "POST", "second");
