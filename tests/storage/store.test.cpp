@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -167,6 +169,61 @@ TEST_CASE("a committed webhook is logged, deduplicated and queued at once") {
               ids.push_back(e.correlation_id);
             }).ok());
   CHECK(ids == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("dedup records are found and scanned in key order across "
+          "memtable flushes and a reopen") {
+  temp_store_dir dir;
+  // Random GUID-like ids and ids sharing a long prefix, over two tenants:
+  // enough records (more than one memtable's worth) that some are flushed
+  // to table files while later ones are still in memory.
+  std::mt19937_64 random{42};
+  std::vector<std::pair<std::int64_t, std::string>> keys;
+  for (int i = 0; i < 120'000; ++i) {
+    char id[40];
+    if (i % 2 == 0)
+      std::snprintf(id, sizeof id, "%016llx-%08x",
+                    static_cast<unsigned long long>(random()),
+                    static_cast<unsigned>(i));
+    else
+      std::snprintf(id, sizeof id, "0f0f0f0f-0000-0000-0001-%012x", i);
+    keys.emplace_back(i % 3 == 0 ? 7 : 6, id);
+  }
+  auto check_scan = [&](storage::store& db) {
+    std::vector<std::string> scanned;
+    REQUIRE(
+        db.for_each("dedup", [&](const std::string& key, const std::string&) {
+            scanned.push_back(key);
+          }).ok());
+    CHECK(scanned.size() == keys.size());
+    CHECK(std::is_sorted(scanned.begin(), scanned.end()));
+  };
+  auto check_all_found = [&](storage::store& db) {
+    std::optional<storage::dedup_record> found;
+    for (std::size_t i = 0; i < keys.size(); i += 997) {
+      REQUIRE(db.find_dedup(keys[i].first, keys[i].second, found).ok());
+      REQUIRE(found);
+    }
+    REQUIRE(
+        db.find_dedup(6, "0f0f0f0f-0000-0000-0001-ffffffffffff", found).ok());
+    CHECK_FALSE(found);
+  };
+  {
+    auto db = storage::store::open(dir.options());
+    std::vector<domain::webhook_event> none;
+    for (std::size_t start = 0; start < keys.size(); start += 1000) {
+      std::vector<domain::webhook_event> batch;
+      for (auto i = start; i < start + 1000; ++i)
+        batch.push_back(make_event(keys[i].first, keys[i].second,
+                                   static_cast<std::int64_t>(i)));
+      REQUIRE(db->commit_webhooks(batch, none).ok());
+    }
+    check_all_found(*db);
+    check_scan(*db);
+  }
+  auto db = storage::store::open(dir.options());
+  check_all_found(*db);
+  check_scan(*db);
 }
 
 TEST_CASE("a store in a folder that does not exist yet is created") {
