@@ -6,8 +6,6 @@
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/memtablerep.h>
-#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
@@ -22,10 +20,6 @@ namespace {
 constexpr std::size_t write_buffer_budget = 16 << 20;
 constexpr std::size_t block_cache_bytes = 8 << 20;
 constexpr std::uint64_t max_wal_bytes = 64 << 20;
-
-// The dedup family's memtable: a hash table over whole keys.
-constexpr std::size_t dedup_hash_prefix_bytes = 1024;
-constexpr std::size_t dedup_hash_buckets = 64 << 10;
 
 const std::vector<std::string>& family_names() {
   static const std::vector<std::string> names = {
@@ -70,15 +64,6 @@ private:
   std::int64_t retention_ms_;
 };
 
-// Scans read every family in key order, whatever its memtable: without
-// total_order_seek, a family with a prefix extractor (dedup) would be
-// scanned only within one prefix.
-rocksdb::ReadOptions scan_options() {
-  rocksdb::ReadOptions options;
-  options.total_order_seek = true;
-  return options;
-}
-
 status translate(const rocksdb::Status& s, const char* what) {
   if (s.ok())
     return status::success();
@@ -111,16 +96,6 @@ family_options(const std::string& name,
     // the memtables' keys answers most of those without searching them.
     options.memtable_prefix_bloom_size_ratio = 0.05;
     options.memtable_whole_key_filtering = true;
-    // CorrelationIds arrive in no order: inserting each into a skip list
-    // was the costliest step of the ingress's write (about an eighth of a
-    // webhook's instructions). A hash table keyed on the whole key (the
-    // "prefix" is capped far beyond any id) makes insert and lookup O(1);
-    // table files and scans stay in key order (see scan_options()), and
-    // the sort moves to the background flush.
-    options.prefix_extractor.reset(
-        rocksdb::NewCappedPrefixTransform(dedup_hash_prefix_bytes));
-    options.memtable_factory.reset(
-        rocksdb::NewHashLinkListRepFactory(dedup_hash_buckets));
   }
   return options;
 }
@@ -151,8 +126,6 @@ std::unique_ptr<store> store::open(const store_options& options) {
   // a file whose blocks exist already need not update its inode, which
   // makes each fdatasync cheaper (the group commit waits on it).
   db_options.recycle_log_file_num = 4;
-  // Hash memtables take one writer at a time, as the ingress writes anyway.
-  db_options.allow_concurrent_memtable_write = false;
 
   auto cache = rocksdb::NewLRUCache(block_cache_bytes);
   auto filter = std::make_unique<dedup_expiry>(options.dedup_retention);
@@ -197,7 +170,7 @@ void store::recover_counters() {
   std::uint64_t last = 0;
   for (const char* name : {"events", "quarantine"}) {
     std::unique_ptr<rocksdb::Iterator> it{
-        db_->NewIterator(scan_options(), family(name))};
+        db_->NewIterator(rocksdb::ReadOptions{}, family(name))};
     it->SeekToLast();
     if (it->Valid())
       if (auto seq = decode_sequence_key(it->key().ToStringView()))
@@ -207,7 +180,7 @@ void store::recover_counters() {
 
   std::uint64_t depth = 0;
   std::unique_ptr<rocksdb::Iterator> it{
-      db_->NewIterator(scan_options(), family("inbox"))};
+      db_->NewIterator(rocksdb::ReadOptions{}, family("inbox"))};
   for (it->SeekToFirst(); it->Valid(); it->Next())
     ++depth;
   inbox_at_open_ = depth;
@@ -357,7 +330,7 @@ store::for_each_history(std::int64_t tenant_id, const std::string& key,
   auto prefix = candidate_key(tenant_id, key);
   prefix.push_back('\0');
   std::unique_ptr<rocksdb::Iterator> it{
-      db_->NewIterator(scan_options(), family("candidates"))};
+      db_->NewIterator(rocksdb::ReadOptions{}, family("candidates"))};
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
        it->Next())
     visit(it->value().ToString());
@@ -367,7 +340,7 @@ store::for_each_history(std::int64_t tenant_id, const std::string& key,
 status store::for_each_dead_letter(
     const std::function<void(const std::string&)>& visit) {
   std::unique_ptr<rocksdb::Iterator> it{
-      db_->NewIterator(scan_options(), family("deadletter"))};
+      db_->NewIterator(rocksdb::ReadOptions{}, family("deadletter"))};
   for (it->SeekToFirst(); it->Valid(); it->Next())
     visit(it->value().ToString());
   return translate(it->status(), "dead letter scan");
@@ -393,7 +366,7 @@ status store::for_each_unmapped_stage(
     const std::function<void(std::int64_t, const std::string&, std::uint64_t)>&
         visit) {
   std::unique_ptr<rocksdb::Iterator> it{
-      db_->NewIterator(scan_options(), family("meta"))};
+      db_->NewIterator(rocksdb::ReadOptions{}, family("meta"))};
   for (it->Seek(std::string{unmapped_stage_prefix}); it->Valid(); it->Next()) {
     auto decoded = decode_unmapped_stage_key(it->key().ToStringView());
     if (!decoded)
@@ -412,7 +385,7 @@ status store::read_inbox(std::uint64_t after, std::size_t limit,
                          std::vector<domain::webhook_event>& events) {
   events.clear();
   std::unique_ptr<rocksdb::Iterator> it{
-      db_->NewIterator(scan_options(), family("inbox"))};
+      db_->NewIterator(rocksdb::ReadOptions{}, family("inbox"))};
   for (it->Seek(sequence_key(after + 1)); it->Valid() && events.size() < limit;
        it->Next()) {
     std::optional<domain::webhook_event> event;
@@ -427,7 +400,7 @@ status store::read_inbox(std::uint64_t after, std::size_t limit,
 status store::for_each_inbox(
     const std::function<void(domain::webhook_event&&)>& visit) {
   std::unique_ptr<rocksdb::Iterator> it{
-      db_->NewIterator(scan_options(), family("inbox"))};
+      db_->NewIterator(rocksdb::ReadOptions{}, family("inbox"))};
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::optional<domain::webhook_event> event;
     if (auto s = inbox_event(it->key().ToString(), event); !s.ok())
@@ -443,7 +416,7 @@ store::release_quarantine(const std::function<bool(std::int64_t)>& onboarded,
   released = 0;
   rocksdb::WriteBatch batch;
   std::unique_ptr<rocksdb::Iterator> it{
-      db_->NewIterator(scan_options(), family("quarantine"))};
+      db_->NewIterator(rocksdb::ReadOptions{}, family("quarantine"))};
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto seq = decode_sequence_key(it->key().ToStringView());
     auto event =
@@ -467,7 +440,7 @@ status store::for_each(
     const std::string& name,
     const std::function<void(const std::string&, const std::string&)>& visit) {
   std::unique_ptr<rocksdb::Iterator> it{
-      db_->NewIterator(scan_options(), family(name))};
+      db_->NewIterator(rocksdb::ReadOptions{}, family(name))};
   for (it->SeekToFirst(); it->Valid(); it->Next())
     visit(it->key().ToString(), it->value().ToString());
   return translate(it->status(), "scan");
