@@ -77,6 +77,14 @@ family_options(const std::string& name,
   rocksdb::ColumnFamilyOptions options;
   options.write_buffer_size = 8 << 20;
   options.max_write_buffer_number = 2;
+  // Levels 0 and 1 hold what was written minutes ago and is rewritten by
+  // the next compaction anyway: compressing it only costs the flush CPU
+  // the ingress competes for. Older data, further down, is compressed.
+  options.compression_per_level = {
+      rocksdb::kNoCompression,  rocksdb::kNoCompression,
+      rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
+      rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
+      rocksdb::kLZ4Compression};
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   // Index and filter blocks live in the block cache, so their memory is
