@@ -102,7 +102,8 @@ private:
       return ingest_result::unavailable;
     }
     if (original) {
-      warn_if_different(event, original->fingerprint);
+      warn_if_different(event, original->fingerprint,
+                        original->fingerprint_version);
       return ingest_result::duplicate;
     }
 
@@ -132,8 +133,9 @@ private:
   }
 
   void warn_if_different(const domain::webhook_event& event,
-                         std::uint64_t original_fingerprint) {
-    if (domain::body_fingerprint(event.body) == original_fingerprint)
+                         std::uint64_t original_fingerprint,
+                         std::uint8_t version = domain::current_fingerprint) {
+    if (domain::body_fingerprint(event.body, version) == original_fingerprint)
       return;
     metrics_.count_duplicate_mismatch();
     logger()->warn("duplicate with a different body tenant={} "

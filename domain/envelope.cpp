@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cctype>
 #include <charconv>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 namespace introvy::domain {
@@ -588,13 +590,66 @@ std::string canonical_event_name(std::string_view event_name) {
   return lower;
 }
 
-std::uint64_t body_fingerprint(std::string_view body) {
+namespace {
+
+std::uint64_t fnv1a(std::string_view body) {
   std::uint64_t hash = 0xcbf29ce484222325ULL;
   for (unsigned char c : body) {
     hash ^= c;
     hash *= 0x100000001b3ULL;
   }
   return hash;
+}
+
+// Eight bytes read little-endian whatever the machine, so that stored
+// fingerprints stay valid.
+std::uint64_t load_word(const unsigned char* p) {
+  std::uint64_t word;
+  std::memcpy(&word, p, sizeof word);
+  if constexpr (std::endian::native == std::endian::big)
+    word = __builtin_bswap64(word);
+  return word;
+}
+
+// The last 0 to 7 bytes, little-endian.
+std::uint64_t load_tail(const unsigned char* p, std::size_t n) {
+  std::uint64_t word = 0;
+  for (std::size_t i = n; i-- > 0;)
+    word = (word << 8) | p[i];
+  return word;
+}
+
+std::uint64_t rotate_left(std::uint64_t v, int bits) {
+  return (v << bits) | (v >> (64 - bits));
+}
+
+// Spreads every input bit over the whole result.
+std::uint64_t avalanche(std::uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+std::uint64_t word_hash(std::string_view body) {
+  const auto* p = reinterpret_cast<const unsigned char*>(body.data());
+  std::size_t left = body.size();
+  std::uint64_t hash = 0x9e3779b97f4a7c15ULL ^ left;
+  for (; left >= 8; p += 8, left -= 8) {
+    hash ^= rotate_left(load_word(p) * 0x87c37b91114253d5ULL, 31) *
+            0x4cf5ad432745937fULL;
+    hash = rotate_left(hash, 27) * 5 + 0x52dce729;
+  }
+  hash ^= load_tail(p, left) * 0x87c37b91114253d5ULL;
+  return avalanche(hash);
+}
+
+} // namespace
+
+std::uint64_t body_fingerprint(std::string_view body, std::uint8_t version) {
+  return version == fnv1a_fingerprint ? fnv1a(body) : word_hash(body);
 }
 
 } // namespace introvy::domain

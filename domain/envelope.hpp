@@ -61,8 +61,17 @@ bool is_subscribed_event(std::string_view event_name);
 /// The canonical lower-case spelling of a subscribed event name.
 std::string canonical_event_name(std::string_view event_name);
 
-/// A stable 64-bit fingerprint (FNV-1a) of a body, used to notice that a
-/// duplicate delivery differs from the original. Not a security measure.
-std::uint64_t body_fingerprint(std::string_view body);
+/// How a body's fingerprint is computed: dedup records keep the version
+/// they were written with, so a duplicate is compared with its original
+/// the same way. 1: FNV-1a, byte by byte (stores written before version 2);
+/// 2: eight bytes at a time, several times faster.
+constexpr std::uint8_t fnv1a_fingerprint = 1;
+constexpr std::uint8_t word_fingerprint = 2;
+constexpr std::uint8_t current_fingerprint = word_fingerprint;
+
+/// A stable 64-bit fingerprint of a body, used to notice that a duplicate
+/// delivery differs from the original. Not a security measure.
+std::uint64_t body_fingerprint(std::string_view body,
+                               std::uint8_t version = current_fingerprint);
 
 } // namespace introvy::domain

@@ -88,20 +88,26 @@ decode_unmapped_stage_key(std::string_view key) {
                    std::string{key.substr(8)}};
 }
 
+// Three 64-bit words and the fingerprint's version; records of stores
+// before the version byte are the three words alone, FNV-1a fingerprints.
 std::string encode_dedup(const dedup_record& record) {
   std::string out;
-  out.reserve(24);
+  out.reserve(25);
   put_u64(out, static_cast<std::uint64_t>(record.received_at_ms));
   put_u64(out, record.fingerprint);
   put_u64(out, record.seq);
+  out.push_back(static_cast<char>(record.fingerprint_version));
   return out;
 }
 
 std::optional<dedup_record> decode_dedup(std::string_view value) {
-  if (value.size() != 24)
+  if (value.size() != 24 && value.size() != 25)
     return std::nullopt;
+  auto version = value.size() == 24 ? domain::fnv1a_fingerprint
+                                    : static_cast<std::uint8_t>(value[24]);
   return dedup_record{static_cast<std::int64_t>(get_u64(value)),
-                      get_u64(value.substr(8)), get_u64(value.substr(16))};
+                      get_u64(value.substr(8)), get_u64(value.substr(16)),
+                      version};
 }
 
 // Events are stored in a binary layout: a tag byte (a JSON record, as

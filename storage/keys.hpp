@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "domain/envelope.hpp"
 #include "domain/webhook_event.hpp"
 
 namespace introvy::storage {
@@ -42,6 +43,7 @@ struct dedup_record {
   std::int64_t received_at_ms = 0;
   std::uint64_t fingerprint = 0;
   std::uint64_t seq = 0;
+  std::uint8_t fingerprint_version = domain::current_fingerprint;
 };
 std::string encode_dedup(const dedup_record& record);
 std::optional<dedup_record> decode_dedup(std::string_view value);

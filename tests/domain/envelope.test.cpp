@@ -227,7 +227,27 @@ TEST_CASE("subscribed event names compare without regard to case") {
         "job_pipeline_talent_added");
 }
 
-TEST_CASE("a body's fingerprint changes with any byte") {
-  CHECK(body_fingerprint("abc") == body_fingerprint("abc"));
-  CHECK(body_fingerprint("abc") != body_fingerprint("abd"));
+TEST_CASE("a body's fingerprint changes with any byte, at any length") {
+  // Lengths around the eight-byte words, so the tail is covered too.
+  std::string body = "{\"CorrelationId\":\"a\"}";
+  for (std::size_t length = 0; length <= body.size(); ++length) {
+    auto text = body.substr(0, length);
+    CHECK(body_fingerprint(text) == body_fingerprint(text));
+    for (std::size_t i = 0; i < length; ++i) {
+      auto changed = text;
+      changed[i] ^= 1;
+      CHECK(body_fingerprint(changed) != body_fingerprint(text));
+    }
+  }
+  CHECK(body_fingerprint("abc") != body_fingerprint("abc "));
+}
+
+TEST_CASE("fingerprints are stable: stored ones are compared later") {
+  // Version 1 is FNV-1a, as stores written before version 2 hold.
+  CHECK(body_fingerprint("a", fnv1a_fingerprint) == 0xaf63dc4c8601ec8cULL);
+  CHECK(body_fingerprint("", fnv1a_fingerprint) == 0xcbf29ce484222325ULL);
+  // Version 2's values must not change either once records hold them.
+  CHECK(body_fingerprint("{\"EventName\":\"job_pipeline_talent_added\"}",
+                         word_fingerprint) == 0xa059be7575187043ULL);
+  CHECK(body_fingerprint("x") == body_fingerprint("x", word_fingerprint));
 }

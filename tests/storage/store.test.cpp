@@ -68,6 +68,15 @@ TEST_CASE("dedup records and events survive encoding") {
   CHECK(decoded->received_at_ms == 123);
   CHECK(decoded->fingerprint == 456);
   CHECK(decoded->seq == 789);
+  CHECK(decoded->fingerprint_version == domain::current_fingerprint);
+
+  // A record of a store before the version byte: an FNV-1a fingerprint.
+  auto legacy = storage::encode_dedup(record).substr(0, 24);
+  auto old_record = storage::decode_dedup(legacy);
+  REQUIRE(old_record);
+  CHECK(old_record->fingerprint == 456);
+  CHECK(old_record->fingerprint_version == domain::fnv1a_fingerprint);
+  CHECK_FALSE(storage::decode_dedup(legacy.substr(0, 23)));
 
   auto event = make_event(6, "c", 42);
   event.resource.talent_id = 77;
