@@ -3,10 +3,13 @@
 #include "net/batch_queue.hpp"
 #include "net/logger.hpp"
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -16,6 +19,7 @@
 #include <optional>
 #include <spdlog/spdlog.h>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace introvy::net {
@@ -45,13 +49,90 @@ constexpr std::chrono::seconds write_timeout{10};
 constexpr std::chrono::seconds linger_timeout{2};
 constexpr std::size_t linger_max_bytes = 1 << 20;
 
-// A connection as the answer queue sees it.
-class answer_target {
+using clock = std::chrono::steady_clock;
+
+// A connection as the answer queue and the deadline watch see it.
+class open_connection {
 public:
-  virtual ~answer_target() = default;
+  virtual ~open_connection() = default;
   /// Writes the answer; called on an io thread, hops onto the strand.
   virtual void deliver(http_response&& response) = 0;
+  /// Closes the connection if its deadline has passed; any thread.
+  virtual void expire() = 0;
+
+  /// When the connection's current step must be done (clock ticks);
+  /// written on its strand, read by the watch.
+  std::atomic<clock::rep> deadline{never};
+  static constexpr clock::rep never = clock::duration::max().count();
 };
+
+// Every connection's deadline, checked by one periodic sweep rather than a
+// timer per connection: Beast's per-stream timer cost every request two
+// cancellations, two re-arms and two cancelled handlers to run. A deadline
+// is noticed at most one period late.
+class deadline_watch {
+public:
+  deadline_watch(asio::io_context& io, clock::duration period)
+      : timer_(io)
+      , period_(period) {}
+
+  void add(const std::shared_ptr<open_connection>& connection) {
+    std::lock_guard lock{mutex_};
+    connections_.emplace(connection.get(), connection);
+  }
+
+  /// From the connection's destructor: the sweep reads no further.
+  void remove(open_connection* connection) {
+    std::lock_guard lock{mutex_};
+    connections_.erase(connection);
+  }
+
+  void start() { schedule(); }
+
+private:
+  void schedule() {
+    timer_.expires_after(period_);
+    timer_.async_wait([this](beast::error_code ec) {
+      if (ec)
+        return;
+      sweep();
+      schedule();
+    });
+  }
+
+  void sweep() {
+    auto now = clock::now().time_since_epoch().count();
+    std::vector<std::shared_ptr<open_connection>> due;
+    {
+      std::lock_guard lock{mutex_};
+      for (auto& [raw, weak] : connections_)
+        if (raw->deadline.load(std::memory_order_relaxed) <= now)
+          if (auto connection = weak.lock())
+            due.push_back(std::move(connection));
+    }
+    // Outside the lock: releasing the last reference runs a destructor,
+    // which removes its connection.
+    for (auto& connection : due)
+      connection->expire();
+  }
+
+  asio::steady_timer timer_;
+  clock::duration period_;
+  std::mutex mutex_;
+  std::unordered_map<open_connection*, std::weak_ptr<open_connection>>
+      connections_; // guarded by mutex_
+};
+
+// A tenth of the shortest timeout, between 5 and 250 ms.
+clock::duration sweep_period(const http_server_options& options,
+                             std::chrono::milliseconds fixed_shortest) {
+  auto shortest = std::min({options.header_timeout, options.body_timeout,
+                            options.keep_alive_timeout,
+                            options.handshake_timeout, fixed_shortest});
+  return std::clamp<clock::duration>(shortest / 10,
+                                     std::chrono::milliseconds{5},
+                                     std::chrono::milliseconds{250});
+}
 
 // Answers given on other threads (the ingress answers a whole batch at
 // once) wait here, and one task on the io_context writes all that arrived
@@ -61,7 +142,7 @@ public:
   explicit answer_queue(asio::io_context& io)
       : io_(io) {}
 
-  void push(std::shared_ptr<answer_target> target, http_response&& response) {
+  void push(std::shared_ptr<open_connection> target, http_response&& response) {
     if (waiting_.push({std::move(target), std::move(response)}))
       asio::post(io_, [this] { deliver_all(); });
   }
@@ -77,7 +158,7 @@ private:
   }
 
   asio::io_context& io_;
-  batch_queue<std::pair<std::shared_ptr<answer_target>, http_response>>
+  batch_queue<std::pair<std::shared_ptr<open_connection>, http_response>>
       waiting_;
 };
 
@@ -88,6 +169,7 @@ struct shared_state {
   std::atomic<bool> stopping{false}; // no new requests on open connections
   std::optional<ssl::context> tls;   // set when serving HTTPS
   std::unique_ptr<answer_queue> answers;
+  std::unique_ptr<deadline_watch> deadlines;
 };
 
 // Loads the certificate chain and key; throws naming the file that failed.
@@ -194,7 +276,7 @@ void serialize(const http_response& response, bool keep, std::string& out) {
 // the answer, and loop while the client keeps the connection alive. Stream
 // is plain_stream or tls_stream; a TLS session shakes hands first.
 template <class Stream>
-class session : public answer_target,
+class session : public open_connection,
                 public std::enable_shared_from_this<session<Stream>> {
 public:
   session(connection_socket&& socket, std::shared_ptr<shared_state> state)
@@ -206,7 +288,18 @@ public:
     buffer_.reserve(read_room);
   }
 
+  ~session() override { state_->deadlines->remove(this); }
+
+  void expire() override {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      // Checked again on the strand: the connection may have moved on.
+      if (self->deadline.load() <= clock::now().time_since_epoch().count())
+        self->close();
+    });
+  }
+
   void run() {
+    state_->deadlines->add(shared_from_this());
     // Start on the connection's strand: every handler of it runs there.
     asio::dispatch(stream_.get_executor(),
                    [self = this->shared_from_this()] { self->do_start(); });
@@ -224,9 +317,17 @@ private:
 
   tcp_stream& lowest() { return tcp_layer(stream_); }
 
+  // The current step (handshake, header, body, write, linger) must end
+  // within `limit`, or the watch closes the connection; disarm() while a
+  // handler decides.
+  void arm(clock::duration limit) {
+    deadline.store((clock::now() + limit).time_since_epoch().count());
+  }
+  void disarm() { deadline.store(never); }
+
   void do_start() {
     if constexpr (std::is_same_v<Stream, tls_stream>) {
-      lowest().expires_after(state_->options.handshake_timeout);
+      arm(state_->options.handshake_timeout);
       // The capture keeps the session alive until the handshake completes.
       stream_.async_handshake(
           ssl::stream_base::server,
@@ -244,8 +345,8 @@ private:
     parser_.emplace();
     parser_->body_limit(state_->options.max_body_bytes);
     parser_->header_limit(16 * 1024);
-    lowest().expires_after(first_request_ ? state_->options.header_timeout
-                                          : state_->options.keep_alive_timeout);
+    arm(first_request_ ? state_->options.header_timeout
+                       : state_->options.keep_alive_timeout);
     // The capture keeps the session alive until the read completes.
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -256,8 +357,8 @@ private:
 
   void on_read_header(beast::error_code ec) {
     first_request_ = false;
-    // A timeout has already closed the socket (Beast's stream does that):
-    // a slow client is simply disconnected.
+    // A deadline closes the socket (see deadline_watch), which ends the
+    // read with an error: a slow client is simply disconnected.
     // The parser itself refuses a declared Content-Length over the limit.
     if (ec == http::error::body_limit)
       return refuse(too_large());
@@ -287,7 +388,7 @@ private:
   void do_continue() {
     auto message = std::make_shared<http::response<http::empty_body>>(
         http::status::continue_, 11);
-    lowest().expires_after(write_timeout);
+    arm(write_timeout);
     http::async_write(stream_, *message,
                       [self = shared_from_this(), message](beast::error_code ec,
                                                            std::size_t) {
@@ -308,7 +409,7 @@ private:
       if (parser_->is_done() || (ec && ec != http::error::need_more))
         return on_read_body(ec);
     }
-    lowest().expires_after(state_->options.body_timeout);
+    arm(state_->options.body_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -331,7 +432,7 @@ private:
       state_->in_flight.fetch_sub(1);
       return refuse(shutting_down());
     }
-    lowest().expires_never();
+    disarm();
     auto request = to_request(parser_->release(), peer_address_);
     (*handler_)(std::move(request), make_responder());
   }
@@ -381,7 +482,7 @@ private:
     bool keep = !close_after && remote_keep_alive_ && !state_->stopping;
     serialize(response, keep, out_);
 
-    lowest().expires_after(write_timeout);
+    arm(write_timeout);
     // The capture keeps the session, and so out_, alive until the write
     // completes.
     asio::async_write(
@@ -414,7 +515,7 @@ private:
   void linger() {
     beast::error_code ignored;
     lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
-    lowest().expires_after(linger_timeout);
+    arm(linger_timeout);
     do_discard();
   }
 
@@ -432,6 +533,7 @@ private:
   // A TLS connection is closed without close_notify: the peer sees the
   // same end of stream as with plain HTTP.
   void close() {
+    disarm();
     beast::error_code ignored;
     lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
     lowest().close();
@@ -497,6 +599,8 @@ http_server::http_server(http_server_options options, router routes)
     : impl_(std::make_unique<impl>()) {
   impl_->state = std::make_shared<shared_state>();
   impl_->state->answers = std::make_unique<answer_queue>(impl_->io);
+  impl_->state->deadlines = std::make_unique<deadline_watch>(
+      impl_->io, sweep_period(options, linger_timeout));
   impl_->state->options = options;
   impl_->state->routes = std::move(routes);
   if (options.tls_cert_file.empty() != options.tls_key_file.empty())
@@ -532,6 +636,7 @@ http_server::~http_server() {
 
 void http_server::start() {
   impl_->work.emplace(impl_->io.get_executor());
+  impl_->state->deadlines->start();
   impl_->do_accept();
   auto count = std::max(1u, impl_->state->options.io_threads);
   for (unsigned i = 0; i < count; ++i)

@@ -279,6 +279,27 @@ TEST_CASE("a connection the server closed while parked does not fail the "
   CHECK(client.connections_opened() == 2);
 }
 
+TEST_CASE("a handler slower than every server timeout still answers, and "
+          "the idle connection is closed afterwards") {
+  net::http_server_options options;
+  options.header_timeout = 100ms;
+  options.body_timeout = 100ms;
+  options.keep_alive_timeout = 100ms;
+  test_server server{options};
+  net::async_http_client client;
+
+  auto call = start(client, server.url("/hold"));
+  REQUIRE(server.wait_held(1));
+  // Several sweeps pass while the handler decides: no deadline runs then.
+  std::this_thread::sleep_for(400ms);
+  server.release();
+  auto result = call.get();
+  REQUIRE(result);
+  CHECK(result.response->body == R"({"released":true})");
+  // Then the keep-alive deadline closes the parked connection.
+  REQUIRE(eventually([&] { return client.idle_connections() == 0; }));
+}
+
 TEST_CASE("a reused connection that closes before any byte of the answer is "
           "retried once on a new connection") {
   test_server server;
