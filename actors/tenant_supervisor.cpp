@@ -7,6 +7,7 @@
 #include "actors/avionte_gateway.hpp"
 #include "actors/candidate.hpp"
 #include "actors/logger.hpp"
+#include "actors/lookup_window.hpp"
 #include "actors/messages.hpp"
 #include "domain/dead_letter.hpp"
 
@@ -18,6 +19,9 @@ std::int64_t wall_clock_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
       .count();
 }
+
+// Five of the gateway's multi-id calls: enough to keep it busy at its pace.
+constexpr std::size_t max_outstanding_lookups = 5 * max_ids_per_call;
 
 struct child {
   caf::actor actor;
@@ -38,6 +42,7 @@ struct supervisor_state {
   std::unordered_map<caf::actor_addr, std::string> keys; // for down messages
   std::map<std::uint64_t, resolving> waiting; // by arrival, oldest first
   std::uint64_t arrivals = 0;
+  lookup_window lookups{max_outstanding_lookups};
 };
 
 using supervisor_actor = caf::stateful_actor<supervisor_state>;
@@ -53,21 +58,12 @@ public:
       , metrics_(metrics) {}
 
   void resolve(domain::webhook_event&& event) {
-    auto arrival = self_->state.arrivals++;
+    auto& st = self_->state;
+    auto arrival = st.arrivals++;
     auto pipeline_id = event.resource.pipeline_id;
-    self_->state.waiting.emplace(arrival, resolving{std::move(event), {}, {}});
-    self_
-        ->request(options_.gateway, caf::infinite, pipeline_atom::value,
-                  pipeline_id)
-        .then(
-            [this, arrival](domain::pipeline_record& record) {
-              self_->state.waiting[arrival].pipeline = std::move(record);
-              release();
-            },
-            [this, arrival](caf::error& error) {
-              self_->state.waiting[arrival].failure = std::move(error);
-              release();
-            });
+    st.waiting.emplace(arrival, resolving{std::move(event), {}, {}});
+    if (st.lookups.arrive(arrival))
+      ask(arrival, pipeline_id);
   }
 
   void on_idle(const std::string& key, std::uint64_t received) {
@@ -106,6 +102,29 @@ public:
   }
 
 private:
+  void ask(std::uint64_t arrival, std::int64_t pipeline_id) {
+    self_
+        ->request(options_.gateway, caf::infinite, pipeline_atom::value,
+                  pipeline_id)
+        .then(
+            [this, arrival](domain::pipeline_record& record) {
+              self_->state.waiting[arrival].pipeline = std::move(record);
+              answered();
+            },
+            [this, arrival](caf::error& error) {
+              self_->state.waiting[arrival].failure = std::move(error);
+              answered();
+            });
+  }
+
+  // A lookup came back: the next waiting event takes its place.
+  void answered() {
+    auto& st = self_->state;
+    if (auto next = st.lookups.answered())
+      ask(*next, st.waiting[*next].event.resource.pipeline_id);
+    release();
+  }
+
   // Hands over, in arrival order, every event whose lookup is done.
   void release() {
     auto& waiting = self_->state.waiting;
