@@ -68,6 +68,15 @@ cp "$bin" "$work/introvy"
 bin_source=$bin
 bin=$work/introvy
 
+# Removes a stopped instance's store and waits until the disk has written
+# everything: an fsync-off run leaves tens of megabytes the kernel would
+# otherwise write back during the next run, where every fdatasync waits
+# behind it.
+settle_disk() {
+  rm -rf "$1/data"
+  sync
+}
+
 stop_pid() {
   local pid=$1 i
   kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
@@ -352,6 +361,7 @@ for round in $(seq 1 "$rounds"); do
     R[fsync_${mode}_r$round.accepted]=$(metric "$introvy_url" "$accepted_metric")
     report_wrk "fsync_${mode}_r$round" "introvy fsync $mode"
     stop_pid "$introvy_pid"
+    settle_disk "$work/fsync-$mode-r$round"
   done
   round_ratios+=("$(awk -v a="${R[fsync_on_r$round.rps]}" -v b="${R[nginx_r$round.rps]}" \
     'BEGIN { printf "%.3f", a / b }') $round")
@@ -400,6 +410,7 @@ start_introvy paced true
 run_paced paced "$introvy_url" "$introvy_pid"
 report_paced paced "introvy fsync on"
 stop_pid "$introvy_pid"
+settle_disk "$work/paced"
 
 # --- RSS after a million accepted events -------------------------------------------
 
