@@ -15,6 +15,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <spdlog/spdlog.h>
@@ -211,6 +212,8 @@ http_request to_request(http::request<http::string_body>&& message,
   request.method = std::string{message.method_string()};
   request.target = std::string{message.target()};
   request.path = request.target.substr(0, request.target.find('?'));
+  request.headers.reserve(
+      static_cast<std::size_t>(std::distance(message.begin(), message.end())));
   for (const auto& field : message)
     request.headers.emplace_back(std::string{field.name_string()},
                                  std::string{field.value()});
