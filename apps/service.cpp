@@ -251,8 +251,10 @@ struct service::impl {
     system.await_all_actors_done();
     // After the gateways: their calls' completions post into them.
     avionte_http.stop();
+    // Counted in the store, not by the gauge: answers from the state writer
+    // that were still on their way when the actors stopped never reach it.
     spdlog::info("stopped: inbox={} (applied on next start)",
-                 metrics.inbox_depth());
+                 store->count_inbox());
   }
 };
 

@@ -186,12 +186,16 @@ void store::recover_counters() {
   }
   next_seq_.store(last + 1);
 
+  inbox_at_open_ = count_inbox();
+}
+
+std::uint64_t store::count_inbox() {
   std::uint64_t depth = 0;
   std::unique_ptr<rocksdb::Iterator> it{
       db_->NewIterator(rocksdb::ReadOptions{}, family("inbox"))};
   for (it->SeekToFirst(); it->Valid(); it->Next())
     ++depth;
-  inbox_at_open_ = depth;
+  return depth;
 }
 
 status store::write(rocksdb::WriteBatch& batch, bool sync) {

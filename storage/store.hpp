@@ -128,6 +128,9 @@ public:
                                            const std::string& value)>& visit);
 
   std::uint64_t inbox_depth_at_open() const { return inbox_at_open_; }
+
+  /// Events in the inbox now, counted in the store (one scan of its keys).
+  std::uint64_t count_inbox();
   std::uint64_t last_sequence() const { return next_seq_.load() - 1; }
 
 private:
