@@ -102,12 +102,11 @@ storage::status dump_candidates(storage::store& store) {
 }
 
 storage::status dump_dedup(storage::store& store) {
-  return store.for_each(
-      "dedup", [](const std::string& key, const std::string& value) {
+  return store.for_each_dedup(
+      [](const std::string& key, const storage::dedup_record& record) {
         nlohmann::json line = {{"tenant", tenant_of(key)},
-                               {"correlation_id", key.substr(8)}};
-        if (auto record = storage::decode_dedup(value))
-          line["seq"] = record->seq;
+                               {"correlation_id", key.substr(8)},
+                               {"seq", record.seq}};
         std::cout << line.dump() << "\n";
       });
 }

@@ -1,5 +1,6 @@
 #include "storage/store.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -20,6 +21,10 @@ namespace {
 constexpr std::size_t write_buffer_budget = 16 << 20;
 constexpr std::size_t block_cache_bytes = 8 << 20;
 constexpr std::uint64_t max_wal_bytes = 64 << 20;
+
+// meta: the sequence number up to which every logged event's dedup record
+// is in the dedup family.
+const std::string dedup_indexed_key = "dedup/indexed_through";
 
 const std::vector<std::string>& family_names() {
   static const std::vector<std::string> names = {
@@ -155,12 +160,23 @@ std::unique_ptr<store> store::open(const store_options& options) {
   self->db_.reset(db);
   self->names_ = family_names();
   self->recover_counters();
+  if (auto s = self->recover_pending_dedup(); !s.ok())
+    throw std::runtime_error("cannot read the dedup records of " +
+                             options.path + ": " + s.message());
   return self;
 }
 
 store::~store() {
   if (!db_)
     return;
+  // Not needed for correctness (the next start reads them back from the
+  // log), but it makes that start quicker.
+  if (!options_.read_only) {
+    std::lock_guard lock{dedup_mutex_};
+    if (!pending_dedup_.empty())
+      if (auto s = index_pending_dedup(); !s.ok())
+        spdlog::warn("dedup records not written at close: {}", s.message());
+  }
   for (auto* handle : handles_)
     db_->DestroyColumnFamilyHandle(handle);
   db_->Close();
@@ -187,6 +203,66 @@ void store::recover_counters() {
   next_seq_.store(last + 1);
 
   inbox_at_open_ = count_inbox();
+}
+
+status store::recover_pending_dedup() {
+  std::optional<std::string> mark;
+  if (auto s = get("meta", dedup_indexed_key, mark); !s.ok())
+    return s;
+  std::uint64_t indexed = 0;
+  if (mark) {
+    auto seq = decode_sequence_key(*mark);
+    if (!seq)
+      return status::failure("undecodable " + dedup_indexed_key);
+    indexed = *seq;
+  } else {
+    // A new store, or one from before pending dedup records, when each
+    // event's dedup record was written with it: the log is all indexed.
+    indexed = last_sequence();
+    if (!options_.read_only) {
+      rocksdb::WriteBatch batch;
+      batch.Put(family("meta"), dedup_indexed_key, sequence_key(indexed));
+      if (auto s = write(batch, true); !s.ok())
+        return s;
+    }
+  }
+
+  std::lock_guard lock{dedup_mutex_};
+  for (const char* name : {"events", "quarantine"}) {
+    std::unique_ptr<rocksdb::Iterator> it{
+        db_->NewIterator(rocksdb::ReadOptions{}, family(name))};
+    for (it->Seek(sequence_key(indexed + 1)); it->Valid(); it->Next()) {
+      auto seq = decode_sequence_key(it->key().ToStringView());
+      auto event =
+          seq ? decode_event(*seq, it->value().ToStringView()) : std::nullopt;
+      if (!event)
+        return status::failure(std::string{"undecodable event in "} + name);
+      pending_dedup_.add(dedup_key(event->tenant_id, event->correlation_id),
+                         {event->received_at_ms,
+                          domain::body_fingerprint(event->body), event->seq});
+    }
+    if (auto s = translate(it->status(), name); !s.ok())
+      return s;
+  }
+  return status::success();
+}
+
+status store::index_pending_dedup() {
+  rocksdb::WriteBatch batch(pending_dedup_.size() * 96 + 64);
+  auto* dedup = family("dedup");
+  pending_dedup_.for_each_sorted(
+      [&](std::string_view key, const dedup_record& record) {
+        batch.Put(dedup, rocksdb::Slice{key.data(), key.size()},
+                  encode_dedup(record));
+      });
+  batch.Put(family("meta"), dedup_indexed_key,
+            sequence_key(pending_dedup_.highest_seq()));
+  // Not synced: if this write is lost, the next start reads the records
+  // back from the log, which holds every event they describe.
+  auto s = write(batch, false);
+  if (s.ok())
+    pending_dedup_.clear();
+  return s;
 }
 
 std::uint64_t store::count_inbox() {
@@ -237,11 +313,19 @@ status store::find_dedup(std::int64_t tenant_id,
                          const std::string& correlation_id,
                          std::optional<dedup_record>& found) {
   found.reset();
-  std::optional<std::string> value;
-  auto s = get("dedup", dedup_key(tenant_id, correlation_id), value);
-  if (!s.ok() || !value)
-    return s;
-  auto record = decode_dedup(*value);
+  auto key = dedup_key(tenant_id, correlation_id);
+  std::optional<dedup_record> record;
+  {
+    std::lock_guard lock{dedup_mutex_};
+    record = pending_dedup_.find(key);
+  }
+  if (!record) {
+    std::optional<std::string> value;
+    auto s = get("dedup", key, value);
+    if (!s.ok() || !value)
+      return s;
+    record = decode_dedup(*value);
+  }
   auto retention_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           options_.dedup_retention)
                           .count();
@@ -252,6 +336,9 @@ status store::find_dedup(std::int64_t tenant_id,
 
 status store::commit_webhooks(std::vector<domain::webhook_event>& accepted,
                               std::vector<domain::webhook_event>& quarantined) {
+  // One at a time: sequence numbers are then committed in order, and the
+  // dedup family's mark means "every event up to here".
+  std::lock_guard serial{commit_mutex_};
   // Room for the whole batch at once, instead of growing it by doubling.
   std::size_t bytes = 64;
   for (const auto* events : {&accepted, &quarantined})
@@ -261,27 +348,57 @@ status store::commit_webhooks(std::vector<domain::webhook_event>& accepted,
   auto* events = family("events");
   auto* inbox = family("inbox");
   auto* aside = family("quarantine");
-  auto* dedup = family("dedup");
-
-  auto record_dedup = [&](const domain::webhook_event& e) {
-    dedup_record record{e.received_at_ms, domain::body_fingerprint(e.body),
-                        e.seq};
-    batch.Put(dedup, dedup_key(e.tenant_id, e.correlation_id),
-              encode_dedup(record));
-  };
   for (auto& e : accepted) {
     e.seq = next_seq_.fetch_add(1);
     auto key = sequence_key(e.seq);
     batch.Put(events, key, encode_event(e));
     batch.Put(inbox, key, rocksdb::Slice{});
-    record_dedup(e);
   }
   for (auto& e : quarantined) {
     e.seq = next_seq_.fetch_add(1);
     batch.Put(aside, sequence_key(e.seq), encode_event(e));
-    record_dedup(e);
   }
-  return write(batch, options_.fsync);
+  if (auto s = write(batch, options_.fsync); !s.ok())
+    return s;
+
+  std::lock_guard lock{dedup_mutex_};
+  for (const auto* events : {&accepted, &quarantined})
+    for (const auto& e : *events)
+      pending_dedup_.add(
+          dedup_key(e.tenant_id, e.correlation_id),
+          {e.received_at_ms, domain::body_fingerprint(e.body), e.seq});
+  // The events are durable whatever happens here: a failed index write is
+  // tried again with the next commit.
+  if (pending_dedup_.size() >= pending_dedup_limit)
+    if (auto s = index_pending_dedup(); !s.ok())
+      spdlog::warn("dedup records kept in memory, not yet written: {}",
+                   s.message());
+  return status::success();
+}
+
+status store::for_each_dedup(
+    const std::function<void(const std::string&, const dedup_record&)>& visit) {
+  std::vector<std::pair<std::string, dedup_record>> records;
+  std::unique_ptr<rocksdb::Iterator> it{
+      db_->NewIterator(rocksdb::ReadOptions{}, family("dedup"))};
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    if (auto record = decode_dedup(it->value().ToStringView()))
+      records.emplace_back(it->key().ToString(), *record);
+  if (auto s = translate(it->status(), "dedup scan"); !s.ok())
+    return s;
+  {
+    std::lock_guard lock{dedup_mutex_};
+    pending_dedup_.for_each_sorted(
+        [&](std::string_view key, const dedup_record& record) {
+          records.emplace_back(std::string{key}, record);
+        });
+  }
+  std::stable_sort(
+      records.begin(), records.end(),
+      [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [key, record] : records)
+    visit(key, record);
+  return status::success();
 }
 
 status store::load_candidate(std::int64_t tenant_id, const std::string& key,

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <rocksdb/db.h>
 
 #include "storage/keys.hpp"
 #include "storage/store.hpp"
@@ -200,10 +201,10 @@ TEST_CASE("dedup records are found and scanned in key order across "
   }
   auto check_scan = [&](storage::store& db) {
     std::vector<std::string> scanned;
-    REQUIRE(
-        db.for_each("dedup", [&](const std::string& key, const std::string&) {
-            scanned.push_back(key);
-          }).ok());
+    REQUIRE(db.for_each_dedup([&](const std::string& key,
+                                  const storage::dedup_record&) {
+                scanned.push_back(key);
+              }).ok());
     CHECK(scanned.size() == keys.size());
     CHECK(std::is_sorted(scanned.begin(), scanned.end()));
   };
@@ -233,6 +234,197 @@ TEST_CASE("dedup records are found and scanned in key order across "
   auto db = storage::store::open(dir.options());
   check_all_found(*db);
   check_scan(*db);
+}
+
+namespace {
+
+std::vector<domain::webhook_event> numbered_events(int from, int count) {
+  std::vector<domain::webhook_event> events;
+  for (int i = from; i < from + count; ++i)
+    events.push_back(make_event(6, "cid-" + std::to_string(i), i));
+  return events;
+}
+
+// The keys the dedup family itself holds (not those waiting in memory).
+std::vector<std::string> dedup_family_keys(storage::store& db) {
+  std::vector<std::string> keys;
+  REQUIRE(db.for_each("dedup", [&](const std::string& key, const std::string&) {
+              keys.push_back(key);
+            }).ok());
+  return keys;
+}
+
+} // namespace
+
+TEST_CASE("dedup records wait in memory and join the dedup family in one "
+          "sorted batch") {
+  temp_store_dir dir;
+  auto db = storage::store::open(dir.options());
+  std::vector<domain::webhook_event> none;
+  const int limit = static_cast<int>(storage::store::pending_dedup_limit);
+
+  auto first = numbered_events(0, limit - 1);
+  REQUIRE(db->commit_webhooks(first, none).ok());
+  CHECK(dedup_family_keys(*db).empty());
+  std::optional<storage::dedup_record> found;
+  REQUIRE(db->find_dedup(6, "CID-17", found).ok());
+  REQUIRE(found);
+  CHECK(found->seq == first[17].seq);
+
+  // The one that reaches the limit writes them all, sorted, with the mark.
+  auto last = numbered_events(limit - 1, 1);
+  REQUIRE(db->commit_webhooks(last, none).ok());
+  auto keys = dedup_family_keys(*db);
+  CHECK(keys.size() == storage::store::pending_dedup_limit);
+  CHECK(std::is_sorted(keys.begin(), keys.end()));
+  std::string mark;
+  REQUIRE(db->for_each("meta", [&](const std::string& key,
+                                   const std::string& value) {
+              if (key == "dedup/indexed_through")
+                mark = value;
+            }).ok());
+  CHECK(storage::decode_sequence_key(mark) == last[0].seq);
+  REQUIRE(db->find_dedup(6, "cid-17", found).ok());
+  REQUIRE(found);
+  CHECK(found->seq == first[17].seq);
+  REQUIRE(db->find_dedup(6, "cid-" + std::to_string(limit), found).ok());
+  CHECK_FALSE(found);
+}
+
+TEST_CASE("dedup records not yet in the dedup family are read back from the "
+          "log after a crash") {
+  temp_store_dir dir;
+  temp_store_dir crashed;
+  auto db = storage::store::open(dir.options());
+  auto accepted = numbered_events(0, 3);
+  std::vector<domain::webhook_event> aside{make_event(99, "aside", 7)};
+  REQUIRE(db->commit_webhooks(accepted, aside).ok());
+
+  // A reader beside the running store finds them in the log.
+  {
+    auto reader = storage::store::open(dir.options(true));
+    std::optional<storage::dedup_record> found;
+    REQUIRE(reader->find_dedup(6, "cid-2", found).ok());
+    REQUIRE(found);
+    CHECK(found->seq == accepted[2].seq);
+    CHECK(found->fingerprint == domain::body_fingerprint(accepted[2].body));
+    std::vector<std::string> listed;
+    REQUIRE(reader
+                ->for_each_dedup(
+                    [&](const std::string& key, const storage::dedup_record&) {
+                      listed.push_back(key);
+                    })
+                .ok());
+    CHECK(listed == std::vector<std::string>{storage::dedup_key(6, "cid-0"),
+                                             storage::dedup_key(6, "cid-1"),
+                                             storage::dedup_key(6, "cid-2"),
+                                             storage::dedup_key(99, "aside")});
+  }
+
+  // A copy of the folder taken now is what a kill -9 leaves: the events in
+  // the write-ahead log, their dedup records nowhere else.
+  fs::copy(dir.path, crashed.path, fs::copy_options::recursive);
+  auto restarted = storage::store::open(crashed.options());
+  CHECK(dedup_family_keys(*restarted).empty());
+  std::optional<storage::dedup_record> found;
+  for (const auto& [tenant, cid] :
+       {std::pair{6, "cid-0"}, std::pair{6, "cid-2"}, std::pair{99, "aside"}}) {
+    REQUIRE(restarted->find_dedup(tenant, cid, found).ok());
+    CHECK(found);
+  }
+  // New events continue the sequence and are deduplicated as before.
+  auto more = numbered_events(3, 1);
+  std::vector<domain::webhook_event> none;
+  REQUIRE(restarted->commit_webhooks(more, none).ok());
+  CHECK(more[0].seq == aside[0].seq + 1);
+  REQUIRE(restarted->find_dedup(6, "cid-3", found).ok());
+  CHECK(found);
+}
+
+TEST_CASE("after a crash, only the events past the dedup family's mark are "
+          "read back") {
+  temp_store_dir dir;
+  temp_store_dir crashed;
+  auto db = storage::store::open(dir.options());
+  const int limit = static_cast<int>(storage::store::pending_dedup_limit);
+  auto events = numbered_events(0, limit);
+  auto later = numbered_events(limit, 5);
+  std::vector<domain::webhook_event> none;
+  REQUIRE(db->commit_webhooks(events, none).ok());
+  REQUIRE(db->commit_webhooks(later, none).ok());
+  fs::copy(dir.path, crashed.path, fs::copy_options::recursive);
+
+  auto restarted = storage::store::open(crashed.options());
+  CHECK(dedup_family_keys(*restarted).size() ==
+        storage::store::pending_dedup_limit);
+  // A record both in the family and read back would be listed twice.
+  std::size_t listed = 0;
+  REQUIRE(restarted
+              ->for_each_dedup([&](const std::string&,
+                                   const storage::dedup_record&) { ++listed; })
+              .ok());
+  CHECK(listed == events.size() + later.size());
+  std::optional<storage::dedup_record> found;
+  for (int i : {0, limit - 1, limit, limit + 4}) {
+    REQUIRE(restarted->find_dedup(6, "cid-" + std::to_string(i), found).ok());
+    CHECK(found);
+  }
+}
+
+TEST_CASE("closing a store writes its waiting dedup records") {
+  temp_store_dir dir;
+  {
+    auto db = storage::store::open(dir.options());
+    auto accepted = numbered_events(0, 5);
+    std::vector<domain::webhook_event> none;
+    REQUIRE(db->commit_webhooks(accepted, none).ok());
+    CHECK(dedup_family_keys(*db).empty());
+  }
+  auto db = storage::store::open(dir.options());
+  CHECK(dedup_family_keys(*db).size() == 5);
+}
+
+TEST_CASE("a store from before waiting dedup records is not read again") {
+  // Such a store wrote each dedup record with its event and has no mark:
+  // its log is all in the dedup family already.
+  temp_store_dir dir;
+  {
+    auto db = storage::store::open(dir.options());
+    auto accepted = numbered_events(0, 3);
+    std::vector<domain::webhook_event> none;
+    REQUIRE(db->commit_webhooks(accepted, none).ok());
+  }
+  {
+    std::vector<std::string> names;
+    REQUIRE(
+        rocksdb::DB::ListColumnFamilies({}, dir.path.string(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const auto& name : names)
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions{});
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    REQUIRE(rocksdb::DB::Open({}, dir.path.string(), families, &handles, &raw)
+                .ok());
+    auto meta = std::find(names.begin(), names.end(), "meta") - names.begin();
+    CHECK(raw->Delete({}, handles[static_cast<std::size_t>(meta)],
+                      "dedup/indexed_through")
+              .ok());
+    for (auto* handle : handles)
+      raw->DestroyColumnFamilyHandle(handle);
+    delete raw;
+  }
+  auto db = storage::store::open(dir.options());
+  std::size_t listed = 0;
+  REQUIRE(
+      db->for_each_dedup([&](const std::string&, const storage::dedup_record&) {
+          ++listed;
+        }).ok());
+  CHECK(listed == 3);
+  bool marked = false;
+  REQUIRE(db->for_each("meta", [&](const std::string& key, const std::string&) {
+              marked = marked || key == "dedup/indexed_through";
+            }).ok());
+  CHECK(marked);
 }
 
 TEST_CASE("a store in a folder that does not exist yet is created") {
