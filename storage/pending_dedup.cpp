@@ -67,9 +67,8 @@ void pending_dedup::grow() {
 std::vector<std::uint32_t> pending_dedup::sorted_indexes() const {
   std::vector<std::uint32_t> order(records_.size());
   std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [this](auto a, auto b) {
-    return key_at(a) < key_at(b);
-  });
+  std::sort(order.begin(), order.end(),
+            [this](auto a, auto b) { return key_at(a) < key_at(b); });
   return order;
 }
 

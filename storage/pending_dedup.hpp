@@ -13,6 +13,7 @@
 // Not thread-safe: the store guards it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,12 +38,16 @@ public:
   /// The highest sequence number among the records (0 when empty).
   std::uint64_t highest_seq() const { return highest_seq_; }
 
-  /// Calls `visit` with every key and record, in key order (RocksDB's
-  /// bytewise order).
-  template <class Visit> void for_each_sorted(Visit&& visit) const {
-    for (auto i : sorted_indexes())
-      visit(key_at(i), records_[i].record);
+  /// The records are numbered in the order they were first added.
+  std::string_view key_at(std::uint32_t index) const {
+    const auto& e = records_[index];
+    return {keys_.data() + e.key_offset, e.key_size};
   }
+  const dedup_record& record_at(std::uint32_t index) const {
+    return records_[index].record;
+  }
+  /// Their numbers in key order (RocksDB's bytewise order).
+  std::vector<std::uint32_t> sorted_indexes() const;
 
   void clear();
 
@@ -59,19 +64,79 @@ private:
   static constexpr std::uint32_t empty_slot = UINT32_MAX;
 
   static std::uint64_t hash_of(std::string_view key);
-  std::string_view key_at(std::uint32_t index) const {
-    const auto& e = records_[index];
-    return {keys_.data() + e.key_offset, e.key_size};
-  }
   /// The slot holding `key`, or the empty slot where it would go.
   std::size_t probe(std::string_view key, std::uint64_t hash) const;
   void grow();
-  std::vector<std::uint32_t> sorted_indexes() const;
 
   std::vector<slot> slots_; // a power of two, at most half full
   std::vector<entry> records_;
   std::string keys_;
   std::uint64_t highest_seq_ = 0;
+};
+
+/// The records not yet in the dedup family, as two tables: one filling with
+/// new records, and one being written out in slices, in key order, so that
+/// no single commit pays for a whole table (16,384 inserts are about 10 ms).
+class dedup_tail {
+public:
+  void add(std::string_view key, const dedup_record& record) {
+    filling_.add(key, record);
+  }
+
+  std::optional<dedup_record> find(std::string_view key) const {
+    if (auto found = filling_.find(key))
+      return found;
+    return draining_.find(key);
+  }
+
+  std::size_t filling_size() const { return filling_.size(); }
+  bool empty() const { return filling_.empty() && draining_.empty(); }
+  bool draining() const { return !draining_.empty(); }
+
+  /// Turns the filling table into the one to write out; only when none is.
+  void start_drain() {
+    std::swap(filling_, draining_);
+    order_ = draining_.sorted_indexes();
+    written_ = 0;
+  }
+
+  /// Calls `visit` with the next (at most) `limit` records to write, in key
+  /// order; gives how many, and whether they are the last of the table.
+  template <class Visit>
+  std::pair<std::size_t, bool> next_slice(std::size_t limit,
+                                          Visit&& visit) const {
+    auto end = std::min(order_.size(), written_ + limit);
+    for (auto i = written_; i < end; ++i)
+      visit(draining_.key_at(order_[i]), draining_.record_at(order_[i]));
+    return {end - written_, end == order_.size()};
+  }
+
+  /// The table being written out reaches this sequence number.
+  std::uint64_t draining_through() const { return draining_.highest_seq(); }
+
+  /// After a slice is in the dedup family.
+  void slice_written(std::size_t count) {
+    written_ += count;
+    if (written_ < order_.size())
+      return;
+    draining_.clear();
+    order_.clear();
+    written_ = 0;
+  }
+
+  /// Every record of both tables, in no particular order.
+  template <class Visit>
+  void for_each(Visit&& visit) const {
+    for (const auto* table : {&draining_, &filling_})
+      for (std::uint32_t i = 0; i < table->size(); ++i)
+        visit(table->key_at(i), table->record_at(i));
+  }
+
+private:
+  pending_dedup filling_;
+  pending_dedup draining_;
+  std::vector<std::uint32_t> order_; // draining_'s records, by key
+  std::size_t written_ = 0;          // how many of order_ are written
 };
 
 } // namespace introvy::storage

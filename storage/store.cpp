@@ -173,9 +173,11 @@ store::~store() {
   // log), but it makes that start quicker.
   if (!options_.read_only) {
     std::lock_guard lock{dedup_mutex_};
-    if (!pending_dedup_.empty())
-      if (auto s = index_pending_dedup(); !s.ok())
+    while (!dedup_tail_.empty())
+      if (auto s = write_dedup_slice(SIZE_MAX, true); !s.ok()) {
         spdlog::warn("dedup records not written at close: {}", s.message());
+        break;
+      }
   }
   for (auto* handle : handles_)
     db_->DestroyColumnFamilyHandle(handle);
@@ -237,9 +239,9 @@ status store::recover_pending_dedup() {
           seq ? decode_event(*seq, it->value().ToStringView()) : std::nullopt;
       if (!event)
         return status::failure(std::string{"undecodable event in "} + name);
-      pending_dedup_.add(dedup_key(event->tenant_id, event->correlation_id),
-                         {event->received_at_ms,
-                          domain::body_fingerprint(event->body), event->seq});
+      dedup_tail_.add(dedup_key(event->tenant_id, event->correlation_id),
+                      {event->received_at_ms,
+                       domain::body_fingerprint(event->body), event->seq});
     }
     if (auto s = translate(it->status(), name); !s.ok())
       return s;
@@ -247,21 +249,27 @@ status store::recover_pending_dedup() {
   return status::success();
 }
 
-status store::index_pending_dedup() {
-  rocksdb::WriteBatch batch(pending_dedup_.size() * 96 + 64);
+status store::write_dedup_slice(std::size_t limit, bool all) {
+  if (!dedup_tail_.draining()) {
+    if (dedup_tail_.filling_size() < (all ? 1 : pending_dedup_limit))
+      return status::success();
+    dedup_tail_.start_drain();
+  }
+  rocksdb::WriteBatch batch(std::min(limit, pending_dedup_limit) * 96 + 64);
   auto* dedup = family("dedup");
-  pending_dedup_.for_each_sorted(
-      [&](std::string_view key, const dedup_record& record) {
+  auto [count, last] = dedup_tail_.next_slice(
+      limit, [&](std::string_view key, const dedup_record& record) {
         batch.Put(dedup, rocksdb::Slice{key.data(), key.size()},
                   encode_dedup(record));
       });
-  batch.Put(family("meta"), dedup_indexed_key,
-            sequence_key(pending_dedup_.highest_seq()));
+  if (last)
+    batch.Put(family("meta"), dedup_indexed_key,
+              sequence_key(dedup_tail_.draining_through()));
   // Not synced: if this write is lost, the next start reads the records
   // back from the log, which holds every event they describe.
   auto s = write(batch, false);
   if (s.ok())
-    pending_dedup_.clear();
+    dedup_tail_.slice_written(count);
   return s;
 }
 
@@ -317,7 +325,7 @@ status store::find_dedup(std::int64_t tenant_id,
   std::optional<dedup_record> record;
   {
     std::lock_guard lock{dedup_mutex_};
-    record = pending_dedup_.find(key);
+    record = dedup_tail_.find(key);
   }
   if (!record) {
     std::optional<std::string> value;
@@ -364,15 +372,16 @@ status store::commit_webhooks(std::vector<domain::webhook_event>& accepted,
   std::lock_guard lock{dedup_mutex_};
   for (const auto* events : {&accepted, &quarantined})
     for (const auto& e : *events)
-      pending_dedup_.add(
+      dedup_tail_.add(
           dedup_key(e.tenant_id, e.correlation_id),
           {e.received_at_ms, domain::body_fingerprint(e.body), e.seq});
-  // The events are durable whatever happens here: a failed index write is
-  // tried again with the next commit.
-  if (pending_dedup_.size() >= pending_dedup_limit)
-    if (auto s = index_pending_dedup(); !s.ok())
-      spdlog::warn("dedup records kept in memory, not yet written: {}",
-                   s.message());
+  // The events are durable whatever happens here: a failed slice is tried
+  // again with the next commit.
+  auto slice =
+      std::max(dedup_slice, 2 * (accepted.size() + quarantined.size()));
+  if (auto s = write_dedup_slice(slice); !s.ok())
+    spdlog::warn("dedup records kept in memory, not yet written: {}",
+                 s.message());
   return status::success();
 }
 
@@ -388,14 +397,19 @@ status store::for_each_dedup(
     return s;
   {
     std::lock_guard lock{dedup_mutex_};
-    pending_dedup_.for_each_sorted(
-        [&](std::string_view key, const dedup_record& record) {
-          records.emplace_back(std::string{key}, record);
-        });
+    dedup_tail_.for_each([&](std::string_view key, const dedup_record& record) {
+      records.emplace_back(std::string{key}, record);
+    });
   }
+  // A record being written out may be in the family already: listed once.
   std::stable_sort(
       records.begin(), records.end(),
       [](const auto& a, const auto& b) { return a.first < b.first; });
+  records.erase(std::unique(records.begin(), records.end(),
+                            [](const auto& a, const auto& b) {
+                              return a.first == b.first;
+                            }),
+                records.end());
   for (const auto& [key, record] : records)
     visit(key, record);
   return status::success();

@@ -44,9 +44,12 @@ public:
   static std::unique_ptr<store> open(const store_options& options);
 
   /// How many dedup records wait in memory before they are written to the
-  /// dedup family in one sorted batch (about 10 ms of the committing
-  /// thread, and a few MB; a restart reads about this many events back).
+  /// dedup family, sorted, a slice with each commit (a few MB; a restart
+  /// reads back at most about twice this many events).
   static constexpr std::size_t pending_dedup_limit = 16384;
+  /// The smallest slice: a commit of n events writes max(this, 2n), so a
+  /// table is written out before the next one fills.
+  static constexpr std::size_t dedup_slice = 1024;
   ~store();
 
   store(const store&) = delete;
@@ -63,7 +66,7 @@ public:
   /// `accepted` to the event log and the inbox, and sets `quarantined`
   /// aside. Synced when options.fsync. From then on find_dedup knows every
   /// one of them: the logged event is its dedup record's durable form, and
-  /// the dedup family catches up in sorted batches (pending_dedup.hpp).
+  /// the dedup family catches up in sorted slices (pending_dedup.hpp).
   /// Concurrent calls are taken one at a time.
   status commit_webhooks(std::vector<domain::webhook_event>& accepted,
                          std::vector<domain::webhook_event>& quarantined);
@@ -158,9 +161,10 @@ private:
   void recover_counters();
   /// Reads back the dedup records of logged events the dedup family lacks.
   status recover_pending_dedup();
-  /// Writes the pending dedup records into the dedup family, sorted, with
-  /// the sequence they reach; dedup_mutex_ held.
-  status index_pending_dedup();
+  /// Writes the next `limit` waiting dedup records into the dedup family,
+  /// in key order, once enough wait (or `all` of them); the last slice of a
+  /// table carries the sequence it reaches. dedup_mutex_ held.
+  status write_dedup_slice(std::size_t limit, bool all = false);
   /// Reads one record; `value` stays empty when the key is absent.
   status get(const char* family, const std::string& key,
              std::optional<std::string>& value);
@@ -175,8 +179,8 @@ private:
   std::vector<std::string> names_;
   std::atomic<std::uint64_t> next_seq_{1};
   std::mutex commit_mutex_; // one commit_webhooks at a time
-  std::mutex dedup_mutex_;  // guards pending_dedup_
-  pending_dedup pending_dedup_;
+  std::mutex dedup_mutex_;  // guards dedup_tail_
+  dedup_tail dedup_tail_;
   std::uint64_t inbox_at_open_ = 0;
 };
 

@@ -8,6 +8,7 @@
 
 using introvy::storage::dedup_key;
 using introvy::storage::dedup_record;
+using introvy::storage::dedup_tail;
 using introvy::storage::pending_dedup;
 
 namespace {
@@ -18,9 +19,8 @@ dedup_record record_at(std::uint64_t seq) {
 
 std::vector<std::string> sorted_keys(const pending_dedup& pending) {
   std::vector<std::string> keys;
-  pending.for_each_sorted([&](std::string_view key, const dedup_record&) {
-    keys.emplace_back(key);
-  });
+  for (auto i : pending.sorted_indexes())
+    keys.emplace_back(pending.key_at(i));
   return keys;
 }
 
@@ -72,4 +72,46 @@ TEST_CASE("pending dedup records grow past the table's first size and come "
   CHECK_FALSE(pending.find(keys.front()));
   pending.add(keys.front(), record_at(9));
   CHECK(sorted_keys(pending) == std::vector<std::string>{keys.front()});
+}
+
+TEST_CASE("a dedup tail writes out one table in key order while the next "
+          "fills, and answers from both") {
+  dedup_tail tail;
+  std::vector<std::string> first;
+  for (int i = 0; i < 10; ++i) {
+    first.push_back(dedup_key(6, "first-" + std::to_string(9 - i)));
+    tail.add(first.back(), record_at(static_cast<std::uint64_t>(i + 1)));
+  }
+  std::sort(first.begin(), first.end());
+  CHECK_FALSE(tail.draining());
+  tail.start_drain();
+  CHECK(tail.draining());
+  CHECK(tail.filling_size() == 0);
+  CHECK(tail.draining_through() == 10);
+  tail.add(dedup_key(6, "second"), record_at(11));
+
+  std::vector<std::string> written;
+  auto take = [&](std::size_t limit) {
+    auto [count, last] =
+        tail.next_slice(limit, [&](std::string_view key, const dedup_record&) {
+          written.emplace_back(key);
+        });
+    tail.slice_written(count);
+    return std::pair{count, last};
+  };
+  CHECK(take(4) == std::pair<std::size_t, bool>{4, false});
+  // Records already written are still answered until the table is done.
+  CHECK(tail.find(first[0]));
+  CHECK(tail.find(dedup_key(6, "second")));
+  CHECK(take(4) == std::pair<std::size_t, bool>{4, false});
+  CHECK(take(4) == std::pair<std::size_t, bool>{2, true});
+  CHECK(written == first);
+  CHECK_FALSE(tail.draining());
+  CHECK_FALSE(tail.find(first[0]));
+  CHECK(tail.find(dedup_key(6, "second")));
+  CHECK_FALSE(tail.empty());
+
+  std::size_t listed = 0;
+  tail.for_each([&](std::string_view, const dedup_record&) { ++listed; });
+  CHECK(listed == 1);
 }

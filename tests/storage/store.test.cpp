@@ -256,38 +256,59 @@ std::vector<std::string> dedup_family_keys(storage::store& db) {
 
 } // namespace
 
-TEST_CASE("dedup records wait in memory and join the dedup family in one "
-          "sorted batch") {
+TEST_CASE("dedup records wait in memory and join the dedup family in sorted "
+          "slices") {
   temp_store_dir dir;
   auto db = storage::store::open(dir.options());
   std::vector<domain::webhook_event> none;
   const int limit = static_cast<int>(storage::store::pending_dedup_limit);
+  auto mark = [&] {
+    std::optional<std::uint64_t> seq;
+    REQUIRE(db->for_each("meta", [&](const std::string& key,
+                                     const std::string& value) {
+                if (key == "dedup/indexed_through")
+                  seq = storage::decode_sequence_key(value);
+              }).ok());
+    return seq;
+  };
 
   auto first = numbered_events(0, limit - 1);
   REQUIRE(db->commit_webhooks(first, none).ok());
   CHECK(dedup_family_keys(*db).empty());
+  CHECK(mark() == 0u);
   std::optional<storage::dedup_record> found;
   REQUIRE(db->find_dedup(6, "CID-17", found).ok());
   REQUIRE(found);
   CHECK(found->seq == first[17].seq);
 
-  // The one that reaches the limit writes them all, sorted, with the mark.
-  auto last = numbered_events(limit - 1, 1);
-  REQUIRE(db->commit_webhooks(last, none).ok());
-  auto keys = dedup_family_keys(*db);
-  CHECK(keys.size() == storage::store::pending_dedup_limit);
-  CHECK(std::is_sorted(keys.begin(), keys.end()));
-  std::string mark;
-  REQUIRE(db->for_each("meta", [&](const std::string& key,
-                                   const std::string& value) {
-              if (key == "dedup/indexed_through")
-                mark = value;
-            }).ok());
-  CHECK(storage::decode_sequence_key(mark) == last[0].seq);
-  REQUIRE(db->find_dedup(6, "cid-17", found).ok());
-  REQUIRE(found);
-  CHECK(found->seq == first[17].seq);
-  REQUIRE(db->find_dedup(6, "cid-" + std::to_string(limit), found).ok());
+  // The commit that reaches the limit writes the first slice: the lowest
+  // keys, in order.
+  auto one = numbered_events(limit - 1, 1);
+  REQUIRE(db->commit_webhooks(one, none).ok());
+  std::vector<std::string> all;
+  for (int i = 0; i < limit; ++i)
+    all.push_back(storage::dedup_key(6, "cid-" + std::to_string(i)));
+  std::sort(all.begin(), all.end());
+  auto slice = static_cast<std::ptrdiff_t>(storage::store::dedup_slice);
+  CHECK(dedup_family_keys(*db) ==
+        std::vector<std::string>(all.begin(), all.begin() + slice));
+  CHECK(mark() == 0u);
+
+  // Each later commit writes another slice; the last one sets the mark.
+  int later = 0;
+  while (dedup_family_keys(*db).size() < all.size() && later < limit) {
+    auto next = numbered_events(limit + later++, 1);
+    REQUIRE(db->commit_webhooks(next, none).ok());
+  }
+  CHECK(later == limit / static_cast<int>(slice) - 1);
+  CHECK(dedup_family_keys(*db) == all);
+  CHECK(mark() == one[0].seq);
+  for (int i : {17, limit - 1, limit, limit + later - 1}) {
+    REQUIRE(db->find_dedup(6, "cid-" + std::to_string(i), found).ok());
+    CHECK(found);
+  }
+  REQUIRE(
+      db->find_dedup(6, "cid-" + std::to_string(limit + later), found).ok());
   CHECK_FALSE(found);
 }
 
