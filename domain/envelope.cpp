@@ -9,6 +9,9 @@
 #include <charconv>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace introvy::domain {
 namespace {
@@ -174,6 +177,40 @@ std::optional<std::int64_t> read_id(const scalar& value) {
   }
 }
 
+// The bytes a string may hold as they are: printable ASCII but the quote
+// and the backslash.
+constexpr std::array<bool, 256> plain_bytes = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0x20; c < 0x80; ++c)
+    table[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return table;
+}();
+
+// The first byte from `p` on that is not plain (or `end`). Sixteen bytes at
+// a time where SSE2 is there (every x86-64): as signed bytes, control
+// characters and non-ASCII bytes are both below 0x20.
+const char* skip_plain(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i special =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote),
+                                  _mm_cmpeq_epi8(bytes, backslash)),
+                     _mm_cmplt_epi8(bytes, space));
+    auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+    if (mask != 0)
+      return p + std::countr_zero(mask);
+    p += 16;
+  }
+#endif
+  while (p != end && plain_bytes[static_cast<unsigned char>(*p)])
+    ++p;
+  return p;
+}
+
 // A strict JSON reader that reports what it reads to a SAX handler, as
 // nlohmann::json::sax_parse does, several times faster (no token buffer, no
 // per-character virtual input). It gives up (answers false) on anything it is
@@ -302,8 +339,7 @@ private:
     ++p_;
     while (true) {
       const char* run = p_;
-      while (p_ != end_ && plain_[static_cast<unsigned char>(*p_)])
-        ++p_;
+      p_ = skip_plain(p_, end_);
       out.append(run, p_);
       if (p_ == end_)
         return false;
@@ -398,15 +434,6 @@ private:
             ? INT64_MIN
             : -static_cast<std::int64_t>(magnitude));
   }
-
-  // The bytes a string may hold as they are: printable ASCII but the quote
-  // and the backslash.
-  static constexpr std::array<bool, 256> plain_ = [] {
-    std::array<bool, 256> table{};
-    for (int c = 0x20; c < 0x80; ++c)
-      table[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
-    return table;
-  }();
 
   const char* p_;
   const char* end_;

@@ -9,6 +9,11 @@
 namespace introvy::domain::json_fields {
 
 bool iequals(std::string_view a, std::string_view b) {
+  // Most names come spelled exactly as expected: one memcmp decides.
+  if (a.size() != b.size())
+    return false;
+  if (a == b)
+    return true;
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
                     [](unsigned char x, unsigned char y) {
                       return ascii_lower(x) == ascii_lower(y);

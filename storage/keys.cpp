@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 namespace introvy::storage {
@@ -11,6 +12,28 @@ namespace {
 // call into the C library per character.
 constexpr unsigned char ascii_lower(unsigned char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c + ('a' - 'A')) : c;
+}
+
+// Copies `text` to `out` with A-Z lowered, eight bytes at a time: in each
+// byte, bit 7 of (b & 0x7f) + (0x80 - 'A') says b >= 'A', and likewise for
+// > 'Z'; bytes with bit 7 set (not ASCII) are copied as they are.
+void lower_ascii_into(std::string_view text, char* out) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t high = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    auto low7 = word & ~high;
+    auto at_least_a = low7 + ones * (0x80 - 'A');
+    auto beyond_z = low7 + ones * (0x80 - 'Z' - 1);
+    auto upper = at_least_a & ~beyond_z & ~word & high;
+    word |= upper >> 2;
+    std::memcpy(out + i, &word, 8);
+  }
+  for (; i < text.size(); ++i)
+    out[i] =
+        static_cast<char>(ascii_lower(static_cast<unsigned char>(text[i])));
 }
 
 void put_u64(std::string& out, std::uint64_t v) {
@@ -47,12 +70,13 @@ std::optional<std::uint64_t> decode_sequence_key(std::string_view key) {
 }
 
 std::string dedup_key(std::int64_t tenant_id, std::string_view correlation_id) {
-  auto out = tenant_prefix(tenant_id);
-  auto start = out.size();
-  out.resize(start + correlation_id.size());
-  for (std::size_t i = 0; i < correlation_id.size(); ++i)
-    out[start + i] = static_cast<char>(
-        ascii_lower(static_cast<unsigned char>(correlation_id[i])));
+  // Sized once and written in place: this runs several times per webhook.
+  std::string out(8 + correlation_id.size(), '\0');
+  auto tenant = static_cast<std::uint64_t>(tenant_id);
+  for (int i = 0; i < 8; ++i)
+    out[static_cast<std::size_t>(i)] =
+        static_cast<char>((tenant >> (56 - 8 * i)) & 0xff);
+  lower_ascii_into(correlation_id, out.data() + 8);
   return out;
 }
 

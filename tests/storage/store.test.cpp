@@ -57,6 +57,22 @@ TEST_CASE("sequence keys sort in numeric order") {
   CHECK_FALSE(storage::decode_sequence_key("short"));
 }
 
+TEST_CASE("dedup keys lower A-Z only, at any position and length") {
+  // Every byte value, at every offset of a long id: only A-Z change.
+  for (std::size_t length : {1u, 7u, 8u, 9u, 16u, 23u, 36u, 40u})
+    for (int c = 0; c < 256; ++c) {
+      std::string id(length, 'Q');
+      id[(static_cast<std::size_t>(c) * 7) % length] = static_cast<char>(c);
+      auto key = storage::dedup_key(6, id);
+      REQUIRE(key.size() == 8 + length);
+      for (std::size_t i = 0; i < length; ++i) {
+        auto in = static_cast<unsigned char>(id[i]);
+        auto want = in >= 'A' && in <= 'Z' ? in + 32 : in;
+        REQUIRE(static_cast<unsigned char>(key[8 + i]) == want);
+      }
+    }
+}
+
 TEST_CASE("dedup keys ignore the case of the CorrelationId") {
   CHECK(storage::dedup_key(6, "ABC-def") == storage::dedup_key(6, "abc-DEF"));
   CHECK(storage::dedup_key(6, "abc") != storage::dedup_key(7, "abc"));
