@@ -348,6 +348,12 @@ private:
         return true;
       if (c != '\\' || p_ == end_)
         return false; // a control character or a non-ASCII byte
+      // An escaped string (Resource is one) grows piece by piece: room for
+      // the rest at once, rather than doubling several times.
+      if (out.capacity() - out.size() < 64)
+        out.reserve(
+            out.size() +
+            std::min<std::size_t>(static_cast<std::size_t>(end_ - p_), 1024));
       switch (*p_++) {
       case '"':
         out.push_back('"');
