@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -31,10 +31,13 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
-// A connection's handlers run on its strand. Naming the executor's type,
-// instead of the type-erased any_io_executor of beast::tcp_stream, spares
-// every read, write and timer a copy through the erasure.
-using connection_executor = asio::strand<asio::io_context::executor_type>;
+// Each io thread runs an io_context of its own, and a connection lives on
+// one of them: its handlers never run concurrently, with no strand to pass
+// through (a strand cost every handler a lock and a hop, about 2.7k of
+// 46.7k instructions per webhook). Naming the executor's type, instead of
+// the type-erased any_io_executor of beast::tcp_stream, spares every read
+// and write a copy through the erasure.
+using connection_executor = asio::io_context::executor_type;
 using connection_socket = asio::basic_stream_socket<tcp, connection_executor>;
 using tcp_stream = beast::basic_stream<tcp, connection_executor>;
 using plain_stream = tcp_stream;
@@ -56,13 +59,14 @@ using clock = std::chrono::steady_clock;
 class open_connection {
 public:
   virtual ~open_connection() = default;
-  /// Writes the answer; called on an io thread, hops onto the strand.
+  /// Writes the answer; called on an io thread, hops onto the
+  /// connection's.
   virtual void deliver(http_response&& response) = 0;
   /// Closes the connection if its deadline has passed; any thread.
   virtual void expire() = 0;
 
   /// When the connection's current step must be done (clock ticks);
-  /// written on its strand, read by the watch.
+  /// written on its thread, read by the watch.
   std::atomic<clock::rep> deadline{never};
   static constexpr clock::rep never = clock::duration::max().count();
 };
@@ -295,7 +299,7 @@ public:
 
   void expire() override {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      // Checked again on the strand: the connection may have moved on.
+      // Checked again on its thread: the connection may have moved on.
       if (self->deadline.load() <= clock::now().time_since_epoch().count())
         self->close();
     });
@@ -303,7 +307,7 @@ public:
 
   void run() {
     state_->deadlines->add(shared_from_this());
-    // Start on the connection's strand: every handler of it runs there.
+    // Start on the connection's thread: every handler of it runs there.
     asio::dispatch(stream_.get_executor(),
                    [self = this->shared_from_this()] { self->do_start(); });
   }
@@ -568,20 +572,37 @@ private:
 } // namespace
 
 struct http_server::impl {
-  asio::io_context io;
-  tcp::acceptor acceptor{io};
+  explicit impl(unsigned io_threads)
+      : contexts(make_contexts(std::max(1u, io_threads))) {}
+
+  static std::vector<std::unique_ptr<asio::io_context>>
+  make_contexts(unsigned count) {
+    // A hint of 1: each context is run by one thread (others only post).
+    std::vector<std::unique_ptr<asio::io_context>> made;
+    for (unsigned i = 0; i < count; ++i)
+      made.push_back(std::make_unique<asio::io_context>(1));
+    return made;
+  }
+
+  /// Accepts, times the connections and writes the ingress's answers.
+  asio::io_context& main() { return *contexts.front(); }
+
+  std::vector<std::unique_ptr<asio::io_context>> contexts; // before acceptor
+  tcp::acceptor acceptor{main()};
+  std::size_t next_context = 0; // the io_context of the next connection
   std::uint16_t port = 0; // as bound: still known once the acceptor closes
   std::shared_ptr<shared_state> state;
   std::vector<std::thread> threads;
   std::once_flag stopped;
-  // Keeps the threads running while every connection waits on a handler
+  // Keep the threads running while every connection waits on a handler
   // (nothing pending in Asio) until stop() is called.
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
-      work;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
 
   void do_accept() {
-    acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec,
-                                                        connection_socket s) {
+    // Connections are dealt round the io threads in turn.
+    auto& context = *contexts[next_context++ % contexts.size()];
+    acceptor.async_accept(context.get_executor(), [this](beast::error_code ec,
+                                                         connection_socket s) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open())
         return;
       if (!ec) {
@@ -599,11 +620,11 @@ struct http_server::impl {
 };
 
 http_server::http_server(http_server_options options, router routes)
-    : impl_(std::make_unique<impl>()) {
+    : impl_(std::make_unique<impl>(options.io_threads)) {
   impl_->state = std::make_shared<shared_state>();
-  impl_->state->answers = std::make_unique<answer_queue>(impl_->io);
+  impl_->state->answers = std::make_unique<answer_queue>(impl_->main());
   impl_->state->deadlines = std::make_unique<deadline_watch>(
-      impl_->io, sweep_period(options, linger_timeout));
+      impl_->main(), sweep_period(options, linger_timeout));
   impl_->state->options = options;
   impl_->state->routes = std::move(routes);
   if (options.tls_cert_file.empty() != options.tls_key_file.empty())
@@ -638,12 +659,12 @@ http_server::~http_server() {
 }
 
 void http_server::start() {
-  impl_->work.emplace(impl_->io.get_executor());
+  for (auto& context : impl_->contexts)
+    impl_->work.push_back(asio::make_work_guard(*context));
   impl_->state->deadlines->start();
   impl_->do_accept();
-  auto count = std::max(1u, impl_->state->options.io_threads);
-  for (unsigned i = 0; i < count; ++i)
-    impl_->threads.emplace_back([this] { impl_->io.run(); });
+  for (auto& context : impl_->contexts)
+    impl_->threads.emplace_back([&io = *context] { io.run(); });
 }
 
 std::uint16_t http_server::bound_port() const {
@@ -652,7 +673,7 @@ std::uint16_t http_server::bound_port() const {
 
 void http_server::stop_accepting() {
   impl_->state->stopping = true;
-  asio::post(impl_->io, [this] {
+  asio::post(impl_->main(), [this] {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
   });
@@ -663,13 +684,14 @@ std::size_t http_server::in_flight() const {
 }
 
 void http_server::post(std::function<void()> task) {
-  asio::post(impl_->io, std::move(task));
+  asio::post(impl_->main(), std::move(task));
 }
 
 void http_server::stop() {
   std::call_once(impl_->stopped, [this] {
-    impl_->work.reset();
-    impl_->io.stop();
+    impl_->work.clear();
+    for (auto& context : impl_->contexts)
+      context->stop();
     for (auto& t : impl_->threads)
       if (t.joinable())
         t.join();

@@ -5,9 +5,10 @@
 // With `tls_cert_file` and `tls_key_file` set it speaks HTTPS (TLS 1.2+)
 // instead, with the same behaviour after the handshake.
 //
-// Threads: `io_threads` threads run the connections; handlers are called on
-// them and must not block (hand work to an actor and answer through the
-// responder, from any thread).
+// Threads: `io_threads` threads, each with an io_context of its own, run the
+// connections, dealt to them in turn as they are accepted; a connection
+// stays on its thread. Handlers are called there and must not block (hand
+// work to an actor and answer through the responder, from any thread).
 #pragma once
 
 #include <atomic>

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -29,6 +30,7 @@ struct test_server {
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<net::responder> held;
+  std::set<std::thread::id> hold_threads; // where /hold's handler ran
   std::atomic<int> flaky_calls{0};
   std::atomic<int> big_calls{0};
   std::atomic<int> echo_calls{0};
@@ -53,6 +55,7 @@ struct test_server {
     routes.add("GET", "/hold", [this](net::http_request&&, net::responder r) {
       std::lock_guard lock{mutex};
       held.push_back(std::move(r));
+      hold_threads.insert(std::this_thread::get_id());
       changed.notify_all();
     });
     // Answers the first call, then closes without answering.
@@ -262,6 +265,37 @@ TEST_CASE("requests at once each get their own connection, and connections "
   }
   CHECK(client.connections_opened() == 3);
   CHECK(client.idle_connections() == 2);
+}
+
+TEST_CASE("with several io threads, connections are spread over them and "
+          "answers given on another thread reach each one") {
+  net::http_server_options options;
+  options.io_threads = 3;
+  test_server server{options};
+  net::async_http_client_options client_options;
+  client_options.max_idle_per_host = 12;
+  net::async_http_client client{client_options};
+
+  std::vector<pending> calls;
+  for (int i = 0; i < 12; ++i)
+    calls.push_back(start(client, server.url("/hold")));
+  REQUIRE(server.wait_held(12));
+  CHECK(client.connections_opened() == 12);
+  {
+    std::lock_guard lock{server.mutex};
+    CHECK(server.hold_threads.size() == 3);
+  }
+  // The test's thread answers, as the ingress does from its own.
+  server.release();
+  for (auto& call : calls) {
+    auto result = call.get();
+    REQUIRE(result);
+    CHECK(result.response->body == R"({"released":true})");
+  }
+  // Kept alive: a second round on the same connections works as well.
+  for (int i = 0; i < 12; ++i)
+    REQUIRE(fetch(client, server.url("/hello")));
+  CHECK(client.connections_opened() == 12);
 }
 
 TEST_CASE("a connection the server closed while parked does not fail the "
