@@ -2,6 +2,7 @@
 same data folder, and check that every acknowledged event was stored and
 applied exactly once."""
 
+import collections
 import re
 import unittest
 
@@ -13,18 +14,21 @@ PER_THREAD = 1200       # at most 9,600 events: 24 per candidate at most
 LOAD_SECONDS = 3.0      # the clients' own bound, should the kill be late
 KILL_AFTER_SECONDS = 1.0
 MIN_ACKED = 200         # do not kill before this many acknowledgements
+DEDUP_TABLE = 16384     # storage::store::pending_dedup_limit
 
 
 class CrashTest(ServiceTestCase):
 
-    def crash_and_recover(self, fsync, max_dispatched_events=None):
+    def crash_and_recover(self, fsync, max_dispatched_events=None,
+                          per_thread=PER_THREAD, seconds=LOAD_SECONDS,
+                          min_acked=MIN_ACKED):
         svc = self.start_service(fsync=fsync,
                                  max_dispatched_events=max_dispatched_events)
-        load = harness.Load(svc, threads=THREADS, per_thread=PER_THREAD,
-                            seconds=LOAD_SECONDS, tag="crash")
+        load = harness.Load(svc, threads=THREADS, per_thread=per_thread,
+                            seconds=seconds, tag="crash")
         load.start()
         try:
-            load.wait_acked(MIN_ACKED, timeout=20,
+            load.wait_acked(min_acked, timeout=60,
                             min_seconds=KILL_AFTER_SECONDS)
             running = load.running()
             acked_before_kill = load.acked_count()
@@ -41,14 +45,25 @@ class CrashTest(ServiceTestCase):
         svc2 = self.restart(svc)
         self.assertRegex(svc2.log_text(), r"inbox: \d+ events dispatched again")
         svc2.wait_idle(timeout=60)
-        # A redelivery of an acknowledged event is a duplicate now.
-        tenant, correlation, k = load.acked[0]
-        _, _, pipeline = load.event(k)
-        r = svc2.post(make_body(tenant, correlation, pipeline))
-        self.assertEqual((r.status, r.json), (200, {"status": "duplicate"}))
+        # A redelivery of an acknowledged event is a duplicate now, the
+        # first as the last (whose dedup record was read back from the log).
+        acked = load.acked
+        for tenant, correlation, k in (acked[0], acked[len(acked) // 2],
+                                       acked[-1]):
+            _, _, pipeline = load.event(k)
+            r = svc2.post(make_body(tenant, correlation, pipeline))
+            self.assertEqual((r.status, r.json),
+                             (200, {"status": "duplicate"}), correlation)
         self.assertEqual(svc2.stop(), 0)
 
         events, _ = harness.check_exactly_once(self, svc.store, load)
+        # Every logged event has one dedup record, wherever it was kept.
+        dedup = collections.Counter(
+            (d["tenant"], d["correlation_id"])
+            for d in harness.dump(svc.store, "dedup"))
+        self.assertEqual(sorted(dedup.elements()),
+                         sorted((e["tenant"], e["correlation_id"].lower())
+                                for e in events))
         self.assertGreaterEqual(len(events), len(load.acked))
         dispatched = int(re.search(r"inbox: (\d+) events dispatched again",
                                    svc2.log_text()).group(1))
@@ -61,6 +76,13 @@ class CrashTest(ServiceTestCase):
 
     def test_kill9_under_load_without_fsync(self):
         self.crash_and_recover(fsync=False)
+
+    def test_kill9_after_dedup_records_began_joining_their_family(self):
+        # Past DEDUP_TABLE acknowledgements the first table of dedup
+        # records has gone into the dedup family (in slices, then the mark)
+        # when the kill comes, and the later records are only in the log.
+        self.crash_and_recover(fsync=True, per_thread=2600, seconds=60,
+                               min_acked=DEDUP_TABLE + 1500)
 
     def test_kill9_with_most_of_the_backlog_waiting_on_disk(self):
         # A dispatch budget of 7 keeps nearly every accepted event in the

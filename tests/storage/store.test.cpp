@@ -408,6 +408,44 @@ TEST_CASE("after a crash, only the events past the dedup family's mark are "
   }
 }
 
+TEST_CASE("a crash while a table of dedup records is half written loses "
+          "none and lists none twice") {
+  temp_store_dir dir;
+  temp_store_dir crashed;
+  auto db = storage::store::open(dir.options());
+  const int limit = static_cast<int>(storage::store::pending_dedup_limit);
+  auto events = numbered_events(0, limit - 1);
+  auto last = numbered_events(limit - 1, 1);
+  std::vector<domain::webhook_event> none;
+  REQUIRE(db->commit_webhooks(events, none).ok());
+  REQUIRE(db->commit_webhooks(last, none).ok()); // writes the first slice
+  REQUIRE(dedup_family_keys(*db).size() == storage::store::dedup_slice);
+  fs::copy(dir.path, crashed.path, fs::copy_options::recursive);
+
+  // The mark was not written: every record is read back from the log,
+  // those of the written slice too.
+  auto restarted = storage::store::open(crashed.options());
+  std::size_t listed = 0;
+  REQUIRE(restarted
+              ->for_each_dedup([&](const std::string&,
+                                   const storage::dedup_record&) { ++listed; })
+              .ok());
+  CHECK(listed == static_cast<std::size_t>(limit));
+  std::optional<storage::dedup_record> found;
+  for (int i : {0, 1, limit / 2, limit - 1}) {
+    REQUIRE(restarted->find_dedup(6, "cid-" + std::to_string(i), found).ok());
+    CHECK(found);
+  }
+  // The next commits write the table again from its start, then the mark.
+  for (int i = 0; i < limit / static_cast<int>(storage::store::dedup_slice);
+       ++i) {
+    auto next = numbered_events(limit + i, 1);
+    REQUIRE(restarted->commit_webhooks(next, none).ok());
+  }
+  CHECK(dedup_family_keys(*restarted).size() ==
+        static_cast<std::size_t>(limit));
+}
+
 TEST_CASE("closing a store writes its waiting dedup records") {
   temp_store_dir dir;
   {
