@@ -237,8 +237,14 @@ status store::recover_pending_dedup() {
       auto seq = decode_sequence_key(it->key().ToStringView());
       auto event =
           seq ? decode_event(*seq, it->value().ToStringView()) : std::nullopt;
-      if (!event)
-        return status::failure(std::string{"undecodable event in "} + name);
+      // Such a record has no key to remember; it must not keep the store
+      // from opening (the inbox reports it when it is dispatched).
+      if (!event) {
+        spdlog::warn("undecodable record in {} at sequence {}: no dedup record "
+                     "for it",
+                     name, seq.value_or(0));
+        continue;
+      }
       dedup_tail_.add(dedup_key(event->tenant_id, event->correlation_id),
                       {event->received_at_ms,
                        domain::body_fingerprint(event->body), event->seq});

@@ -502,6 +502,42 @@ TEST_CASE("a store from before waiting dedup records is not read again") {
   CHECK(marked);
 }
 
+TEST_CASE("an undecodable record past the dedup mark does not keep the "
+          "store from opening") {
+  temp_store_dir dir;
+  {
+    auto db = storage::store::open(dir.options());
+    auto accepted = numbered_events(0, 1);
+    std::vector<domain::webhook_event> none;
+    REQUIRE(db->commit_webhooks(accepted, none).ok());
+  }
+  {
+    std::vector<std::string> names;
+    REQUIRE(
+        rocksdb::DB::ListColumnFamilies({}, dir.path.string(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const auto& name : names)
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions{});
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    REQUIRE(rocksdb::DB::Open({}, dir.path.string(), families, &handles, &raw)
+                .ok());
+    auto events =
+        std::find(names.begin(), names.end(), "events") - names.begin();
+    CHECK(raw->Put({}, handles[static_cast<std::size_t>(events)],
+                   storage::sequence_key(2), "\x01garbage")
+              .ok());
+    for (auto* handle : handles)
+      raw->DestroyColumnFamilyHandle(handle);
+    delete raw;
+  }
+  std::unique_ptr<storage::store> db;
+  REQUIRE_NOTHROW(db = storage::store::open(dir.options()));
+  std::optional<storage::dedup_record> found;
+  REQUIRE(db->find_dedup(6, "cid-0", found).ok());
+  CHECK(found);
+}
+
 TEST_CASE("a store in a folder that does not exist yet is created") {
   temp_store_dir dir;
   auto options = dir.options();
