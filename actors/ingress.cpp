@@ -93,8 +93,7 @@ private:
       return ingest_result::duplicate;
     }
     std::optional<storage::dedup_record> original;
-    auto looked_up =
-        store_.find_dedup(event.tenant_id, event.correlation_id, original);
+    auto looked_up = store_.find_dedup_key(key, original);
     if (!looked_up.ok()) {
       logger()->error("dedup lookup failed tenant={} correlation_id={}: {}",
                       event.tenant_id, event.correlation_id,

@@ -1,8 +1,8 @@
 // Dedup records whose events are durable in the log but which the dedup
-// family does not hold yet. The store writes them there in large batches,
-// sorted by key: RocksDB's memtable is a skip list, and a key inserted next
-// to the one before it costs a few comparisons, where a random GUID costs a
-// search from the top (about a fifth of all the work per webhook, measured).
+// family does not hold yet. The store writes them there in sorted slices
+// (dedup_tail below): RocksDB's memtable is a skip list, and a key inserted
+// next to the one before it costs a few comparisons, where a random GUID costs
+// a search from the top (about a fifth of all the work per webhook, measured).
 // Until then they are answered from here, and after a crash they are read
 // back from the log (see store::open).
 //

@@ -326,8 +326,12 @@ status store::inbox_event(const std::string& key,
 status store::find_dedup(std::int64_t tenant_id,
                          const std::string& correlation_id,
                          std::optional<dedup_record>& found) {
+  return find_dedup_key(dedup_key(tenant_id, correlation_id), found);
+}
+
+status store::find_dedup_key(const std::string& key,
+                             std::optional<dedup_record>& found) {
   found.reset();
-  auto key = dedup_key(tenant_id, correlation_id);
   std::optional<dedup_record> record;
   {
     std::lock_guard lock{dedup_mutex_};

@@ -61,6 +61,9 @@ public:
   /// retention exists.
   status find_dedup(std::int64_t tenant_id, const std::string& correlation_id,
                     std::optional<dedup_record>& found);
+  /// The same, by a key dedup_key() made already.
+  status find_dedup_key(const std::string& key,
+                        std::optional<dedup_record>& found);
 
   /// In one atomic write: assigns each event its sequence number, appends
   /// `accepted` to the event log and the inbox, and sets `quarantined`

@@ -270,6 +270,29 @@ std::vector<std::string> dedup_family_keys(storage::store& db) {
   return keys;
 }
 
+// Changes a store's folder behind the store's back, through RocksDB itself:
+// `change(db, family)` gets the database and a handle by family name.
+template <class Change>
+void tamper(const fs::path& folder, Change change) {
+  std::vector<std::string> names;
+  REQUIRE(rocksdb::DB::ListColumnFamilies({}, folder.string(), &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const auto& name : names)
+    families.emplace_back(name, rocksdb::ColumnFamilyOptions{});
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  REQUIRE(
+      rocksdb::DB::Open({}, folder.string(), families, &handles, &raw).ok());
+  auto family = [&](const std::string& name) {
+    auto at = std::find(names.begin(), names.end(), name) - names.begin();
+    return handles.at(static_cast<std::size_t>(at));
+  };
+  change(*raw, family);
+  for (auto* handle : handles)
+    raw->DestroyColumnFamilyHandle(handle);
+  delete raw;
+}
+
 } // namespace
 
 TEST_CASE("dedup records wait in memory and join the dedup family in sorted "
@@ -469,25 +492,9 @@ TEST_CASE("a store from before waiting dedup records is not read again") {
     std::vector<domain::webhook_event> none;
     REQUIRE(db->commit_webhooks(accepted, none).ok());
   }
-  {
-    std::vector<std::string> names;
-    REQUIRE(
-        rocksdb::DB::ListColumnFamilies({}, dir.path.string(), &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const auto& name : names)
-      families.emplace_back(name, rocksdb::ColumnFamilyOptions{});
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    REQUIRE(rocksdb::DB::Open({}, dir.path.string(), families, &handles, &raw)
-                .ok());
-    auto meta = std::find(names.begin(), names.end(), "meta") - names.begin();
-    CHECK(raw->Delete({}, handles[static_cast<std::size_t>(meta)],
-                      "dedup/indexed_through")
-              .ok());
-    for (auto* handle : handles)
-      raw->DestroyColumnFamilyHandle(handle);
-    delete raw;
-  }
+  tamper(dir.path, [](rocksdb::DB& raw, auto family) {
+    CHECK(raw.Delete({}, family("meta"), "dedup/indexed_through").ok());
+  });
   auto db = storage::store::open(dir.options());
   std::size_t listed = 0;
   REQUIRE(
@@ -511,26 +518,10 @@ TEST_CASE("an undecodable record past the dedup mark does not keep the "
     std::vector<domain::webhook_event> none;
     REQUIRE(db->commit_webhooks(accepted, none).ok());
   }
-  {
-    std::vector<std::string> names;
-    REQUIRE(
-        rocksdb::DB::ListColumnFamilies({}, dir.path.string(), &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const auto& name : names)
-      families.emplace_back(name, rocksdb::ColumnFamilyOptions{});
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    REQUIRE(rocksdb::DB::Open({}, dir.path.string(), families, &handles, &raw)
-                .ok());
-    auto events =
-        std::find(names.begin(), names.end(), "events") - names.begin();
-    CHECK(raw->Put({}, handles[static_cast<std::size_t>(events)],
-                   storage::sequence_key(2), "\x01garbage")
+  tamper(dir.path, [](rocksdb::DB& raw, auto family) {
+    CHECK(raw.Put({}, family("events"), storage::sequence_key(2), "\x01garbage")
               .ok());
-    for (auto* handle : handles)
-      raw->DestroyColumnFamilyHandle(handle);
-    delete raw;
-  }
+  });
   std::unique_ptr<storage::store> db;
   REQUIRE_NOTHROW(db = storage::store::open(dir.options()));
   std::optional<storage::dedup_record> found;
