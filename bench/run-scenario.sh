@@ -15,6 +15,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
+# shellcheck source=lib.sh
+. "$root/bench/lib.sh"
+bench_script=run-scenario.sh
 python=/usr/bin/python3
 
 scenario=${1:-}
@@ -53,39 +56,9 @@ cp "$replay_src" "$work/introvy-replay"
 export INTROVY_BIN=$work/introvy INTROVY_REPLAY_BIN=$work/introvy-replay
 started=()
 
-stop_pid() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 150); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "run-scenario.sh: pid $pid did not stop in 15 s, killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local status=$? i
-  trap - EXIT INT TERM
-  for ((i = ${#started[@]} - 1; i >= 0; i--)); do stop_pid "${started[$i]}"; done
-  if [ "$keep" = 1 ] || [ "$status" -ne 0 ]; then
-    echo "run-scenario.sh: logs and stores kept in $work" >&2
-  else
-    rm -rf "$work"
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
+trap stop_started EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-free_port() {
-  "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # Secrets, as files the configurations reference.
 secret_file=$work/webhook-secret

@@ -32,45 +32,22 @@ done
 
 bin=${INTROVY_BIN:-$root/build/apps/introvy}
 work=$(mktemp -d "${TMPDIR:-/tmp}/introvy-callgrind.XXXXXX")
-pid=""
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  [ "$keep" = 1 ] || rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=../lib.sh
+. "$root/bench/lib.sh"
+bench_script=callgrind.sh
+started=()
+trap stop_started EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secret"
-cat >"$work/introvy.toml" <<EOF
-[log]
-level = "warn"
-[server]
-listen = "127.0.0.1:$port"
-public_url = "http://127.0.0.1:$port"
-[storage]
-path = "$work/data"
-fsync = $fsync
-[webhook]
-auth = "shared-secret"
-secrets = ["file:secret"]
-[avionte]
-base_url = "http://127.0.0.1:9"
-[[tenant]]
-front_office_tenant_id = 6
-org = "bench-six"
-tenant = "benchsix"
-[[tenant]]
-front_office_tenant_id = 7
-org = "bench-seven"
-tenant = "benchseven"
-EOF
+ingress_config "$port" "$work/data" "$fsync" >"$work/introvy.toml"
 
 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out.%p" \
   "$bin" serve --config "$work/introvy.toml" >"$work/introvy.log" 2>&1 &
 pid=$!
+started+=("$pid")
 url=http://127.0.0.1:$port
 for _ in $(seq 1 600); do
   curl -fs -o /dev/null --max-time 2 "$url/readyz" && break
@@ -86,5 +63,11 @@ callgrind_control -d "$pid" >/dev/null
 out=$(ls -t "$work"/callgrind.out.*.* 2>/dev/null | head -1)
 total=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
 echo "instructions per request: $((total / requests)) ($total over $requests)"
-callgrind_annotate --inclusive=no "$out" 2>/dev/null | sed -n '/file:function/,$p' | head -40
+# Self cost by function. The threads' entry points (clone, start_thread)
+# come first with everything they ran; the whole list is asked for, since
+# the default threshold would stop right after them.
+# (awk reads to the end: head would stop the pipe early, and with pipefail
+# the script would fail on the SIGPIPE.)
+callgrind_annotate --inclusive=no --threshold=100 "$out" 2>/dev/null |
+  awk '/file:function/ { listing = 1 } listing && shown++ < 45'
 [ "$keep" = 0 ] || echo "kept $work ($out)"
