@@ -260,7 +260,7 @@ private:
     case '[':
       return array(depth + 1);
     case '"': {
-      std::string text;
+      std::string_view text;
       return string(text) && handler_.string(text);
     }
     case 't':
@@ -284,7 +284,7 @@ private:
       return handler_.end_object();
     }
     while (true) {
-      std::string name;
+      std::string_view name;
       if (p_ == end_ || *p_ != '"' || !string(name) || !handler_.key(name))
         return false;
       skip_space();
@@ -334,9 +334,27 @@ private:
     }
   }
 
-  // A string at p_ (its opening quote), unescaped into `out`.
-  bool string(std::string& out) {
+  // A string at p_ (its opening quote). `out` is a view of the input when
+  // the string holds no escape (most do), else of its unescaped copy in
+  // scratch_, valid until the next string: the handler reads it at once.
+  bool string(std::string_view& out) {
     ++p_;
+    const char* start = p_;
+    p_ = skip_plain(p_, end_);
+    if (p_ != end_ && *p_ == '"') {
+      out = {start, static_cast<std::size_t>(p_ - start)};
+      ++p_;
+      return true;
+    }
+    scratch_.assign(start, p_);
+    if (!unescape(scratch_))
+      return false;
+    out = scratch_;
+    return true;
+  }
+
+  // The rest of a string from p_ on, appended to `out` unescaped.
+  bool unescape(std::string& out) {
     while (true) {
       const char* run = p_;
       p_ = skip_plain(p_, end_);
@@ -445,6 +463,7 @@ private:
   const char* end_;
   Handler& handler_;
   const std::string empty_;
+  std::string scratch_; // the last escaped string, unescaped
 };
 
 // Collects the scalar values of the top-level members named in `names`
@@ -481,8 +500,8 @@ public:
   bool number_float(number_float_t, const string_t&) {
     return set(scalar::kind::other);
   }
-  bool string(string_t& v) {
-    return set(scalar::kind::string, [&](scalar& s) { s.text = std::move(v); });
+  bool string(std::string_view v) {
+    return set(scalar::kind::string, [&](scalar& s) { s.text.assign(v); });
   }
   bool binary(binary_t&) { return false; }
   bool start_object(std::size_t) {
@@ -507,7 +526,7 @@ public:
     --depth_;
     return true;
   }
-  bool key(string_t& name) {
+  bool key(std::string_view name) {
     if (depth_ != 1)
       return true;
     current_ = -1;

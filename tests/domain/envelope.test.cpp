@@ -202,7 +202,11 @@ TEST_CASE("the one-pass reading answers as the document reading does") {
       R"("correlationid":"c","ResourceModelType":null})",
       R"( { "EventName" : "a" , "FrontOfficeTenantId" : 18446744073709551615 ,)"
       R"( "CorrelationId" : "\u0041\/\n" , "Resource" : "{\"PipelineId\":1}",)"
-      R"( "x" : [ 1 , -2.5e+3 , true , false , null , { } , [ ] ] } )"};
+      R"( "x" : [ 1 , -2.5e+3 , true , false , null , { } , [ ] ] } )",
+      // Escapes in a key and in the values around it: each string is read
+      // into the same scratch space, one after the other.
+      R"({"x\/y":"a\"b","EventName":"job\/pipeline","FrontOfficeTenantId":7,)"
+      R"("CorrelationId":"c\td","Resource":"{\"PipelineId\":2}"})"};
   const std::vector<std::string> resources = {
       R"({"PipelineId":555001,"CorrelationId":"7d4f"})",
       R"({"PipelineID":"12","TalentId":34,"JobID":-56,"x":[{"TalentId":1}]})",
