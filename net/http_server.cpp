@@ -210,22 +210,53 @@ tcp_stream& tcp_layer(tls_stream& stream) {
   return stream.next_layer();
 }
 
-http_request to_request(http::request<http::string_body>&& message,
-                        const std::string& remote_address) {
-  http_request request;
-  request.method = std::string{message.method_string()};
-  request.target = std::string{message.target()};
-  request.path = request.target.substr(0, request.target.find('?'));
-  request.headers.reserve(
-      static_cast<std::size_t>(std::distance(message.begin(), message.end())));
-  for (const auto& field : message)
-    request.headers.emplace_back(std::string{field.name_string()},
-                                 std::string{field.value()});
-  request.body = std::move(message.body());
-  request.remote_address = remote_address;
-  request.received_at = std::chrono::steady_clock::now();
-  return request;
-}
+// Reads a request straight into the form handlers see. Beast's
+// request_parser keeps every field in a basic_fields (an allocation and a
+// tree insert each), which then had to be copied out again.
+class request_reader final : public http::basic_parser<true> {
+public:
+  request_reader() { request_.headers.reserve(8); }
+
+  /// The request read so far; taken once the body is complete.
+  http_request& request() { return request_; }
+
+private:
+  void on_request_impl(http::verb, beast::string_view method,
+                       beast::string_view target, int,
+                       beast::error_code&) override {
+    request_.method = to_std(method);
+    request_.target = to_std(target);
+    request_.path = request_.target.substr(0, request_.target.find('?'));
+  }
+  void on_response_impl(int, beast::string_view, int,
+                        beast::error_code&) override {}
+  void on_field_impl(http::field, beast::string_view name,
+                     beast::string_view value, beast::error_code&) override {
+    request_.headers.emplace_back(to_std(name), to_std(value));
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         beast::error_code&) override {
+    // The base refuses a length over the body limit before this.
+    if (length)
+      request_.body.reserve(static_cast<std::size_t>(*length));
+  }
+  std::size_t on_body_impl(beast::string_view body,
+                           beast::error_code&) override {
+    request_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view,
+                            beast::error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
+                                 beast::error_code&) override {
+    request_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  http_request request_;
+};
 
 // A response's bytes, written by hand rather than through Beast's
 // serializer (which allocates a node per header and a buffer sequence per
@@ -374,11 +405,9 @@ private:
     if (ec)
       return close();
 
-    auto& header = parser_->get();
-    remote_keep_alive_ = header.keep_alive();
-    auto target = to_std(header.target());
-    auto path = target.substr(0, target.find('?'));
-    auto match = state_->routes.find(to_std(header.method_string()), path);
+    const auto& request = parser_->request();
+    remote_keep_alive_ = parser_->keep_alive();
+    auto match = state_->routes.find(request.method, request.path);
     if (!match.handler)
       return refuse(std::move(*match.refusal));
     handler_ = match.handler;
@@ -386,7 +415,7 @@ private:
     auto length = parser_->content_length();
     if (length && *length > state_->options.max_body_bytes)
       return refuse(too_large());
-    if (iequals(to_std(header[http::field::expect]), "100-continue"))
+    if (iequals(request.header("Expect"), "100-continue"))
       return do_continue();
     do_read_body();
   }
@@ -440,7 +469,9 @@ private:
       return refuse(shutting_down());
     }
     disarm();
-    auto request = to_request(parser_->release(), peer_address_);
+    auto request = std::move(parser_->request());
+    request.remote_address = peer_address_;
+    request.received_at = std::chrono::steady_clock::now();
     (*handler_)(std::move(request), make_responder());
   }
 
@@ -559,7 +590,7 @@ private:
   Stream stream_;
   beast::flat_buffer buffer_;
   std::shared_ptr<shared_state> state_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<request_reader> parser_;
   const request_handler* handler_ = nullptr;
   std::string out_; // the response being written; reused
   std::array<char, 4096> discard_{};

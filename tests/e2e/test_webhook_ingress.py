@@ -225,6 +225,67 @@ class AcceptedEventTests(WebhookTestCase):
                                 for e in svc.dump("events")), sorted(sent))
 
 
+    def raw_post_head(self, svc, body, version="HTTP/1.1", extra=""):
+        return ("POST %s %s\r\nHost: 127.0.0.1\r\n"
+                "Content-Type: application/json\r\n"
+                "Content-Length: %d\r\n"
+                "X-Payload-Signature: %s\r\n%s\r\n"
+                % (WEBHOOK_PATH, version, len(body), svc.secret(),
+                   extra)).encode("ascii")
+
+    def test_a_client_that_expects_100_continue_is_told_to_go_on(self):
+        svc = self.start_service()
+        body = make_body(6, cid("continue"), svc.pipeline(6, 9100))
+        sock = harness.raw_connect(svc.port)
+        try:
+            sock.sendall(self.raw_post_head(svc, body,
+                                            extra="Expect: 100-continue\r\n"))
+            interim = sock.recv(4096)
+            self.assertTrue(interim.startswith(b"HTTP/1.1 100"), interim)
+            sock.sendall(body)
+            sock.settimeout(harness.HTTP_TIMEOUT)
+            data = b""
+            while b"\r\n\r\n" not in data or not data.endswith(b"}"):
+                piece = sock.recv(4096)
+                if not piece:
+                    break
+                data += piece
+        finally:
+            sock.close()
+        status, doc = harness.parse_raw_response(data)
+        self.assertEqual((status, doc), (200, {"status": "accepted"}), data)
+
+    def test_http_1_0_is_answered_and_closed_unless_kept_alive(self):
+        svc = self.start_service()
+        first, second = cid("ten"), cid("ten-ka")
+        body = make_body(6, first, svc.pipeline(6, 9101))
+        sock = harness.raw_connect(svc.port)
+        try:
+            sock.sendall(self.raw_post_head(svc, body, "HTTP/1.0") + body)
+            data, closed, _ = harness.read_until_closed(sock, timeout=10)
+        finally:
+            sock.close()
+        self.assertEqual(harness.parse_raw_response(data),
+                         (200, {"status": "accepted"}), data)
+        self.assertTrue(closed, "an HTTP/1.0 connection stayed open")
+
+        # Asked for, keep-alive holds for HTTP/1.0 too.
+        body = make_body(6, second, svc.pipeline(6, 9102))
+        sock = harness.raw_connect(svc.port)
+        try:
+            sock.sendall(self.raw_post_head(svc, body, "HTTP/1.0",
+                                            "Connection: keep-alive\r\n") +
+                         body)
+            data, closed, _ = harness.read_until_closed(sock, timeout=1)
+        finally:
+            sock.close()
+        self.assertEqual(harness.parse_raw_response(data),
+                         (200, {"status": "accepted"}), data)
+        self.assertFalse(closed, "a kept-alive HTTP/1.0 connection was closed")
+        self.assertEqual(sorted(e["correlation_id"] for e in svc.dump("events")),
+                         sorted([first, second]))
+
+
 class DuplicateTests(WebhookTestCase):
 
     def test_same_tenant_and_correlation_id_is_a_duplicate(self):
