@@ -219,11 +219,14 @@ public:
 
   /// The request read so far; taken once the body is complete.
   http_request& request() { return request_; }
+  /// 10 for HTTP/1.0, 11 for HTTP/1.1.
+  int http_version() const { return version_; }
 
 private:
   void on_request_impl(http::verb, beast::string_view method,
-                       beast::string_view target, int,
+                       beast::string_view target, int version,
                        beast::error_code&) override {
+    version_ = version;
     request_.method = to_std(method);
     request_.target = to_std(target);
     request_.path = request_.target.substr(0, request_.target.find('?'));
@@ -256,6 +259,7 @@ private:
   void on_finish_impl(beast::error_code&) override {}
 
   http_request request_;
+  int version_ = 11;
 };
 
 // A response's bytes, written by hand rather than through Beast's
@@ -265,7 +269,10 @@ private:
 // "Connection: close", then the body. A handler's header replaces one of
 // ours of the same name, and the last of several of the same name wins, as
 // with Beast's fields::set.
-void serialize(const http_response& response, bool keep, std::string& out) {
+// `keep`: the connection stays open after it; an HTTP/1.0 client
+// (`old_client`) assumes the opposite unless told.
+void serialize(const http_response& response, bool keep, bool old_client,
+               std::string& out) {
   auto overridden = [&](std::string_view name, std::size_t from) {
     for (std::size_t i = from; i < response.headers.size(); ++i)
       if (iequals(response.headers[i].first, name))
@@ -305,6 +312,8 @@ void serialize(const http_response& response, bool keep, std::string& out) {
     field("Content-Length", std::to_string(response.body.size()));
   if (!keep)
     field("Connection", "close");
+  else if (old_client)
+    field("Connection", "keep-alive");
   out.append("\r\n");
   if (!bodyless)
     out.append(response.body);
@@ -407,6 +416,7 @@ private:
 
     const auto& request = parser_->request();
     remote_keep_alive_ = parser_->keep_alive();
+    remote_http_1_0_ = parser_->http_version() < 11;
     auto match = state_->routes.find(request.method, request.path);
     if (!match.handler)
       return refuse(std::move(*match.refusal));
@@ -518,7 +528,7 @@ private:
 
   void do_write(http_response response, bool close_after) {
     bool keep = !close_after && remote_keep_alive_ && !state_->stopping;
-    serialize(response, keep, out_);
+    serialize(response, keep, remote_http_1_0_, out_);
 
     arm(write_timeout);
     // The capture keeps the session, and so out_, alive until the write
@@ -598,6 +608,7 @@ private:
   bool first_request_ = true;
   bool answer_owed_ = false; // a handler's answer is being written
   bool remote_keep_alive_ = true;
+  bool remote_http_1_0_ = false;
 };
 
 } // namespace

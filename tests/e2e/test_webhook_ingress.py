@@ -282,6 +282,9 @@ class AcceptedEventTests(WebhookTestCase):
         self.assertEqual(harness.parse_raw_response(data),
                          (200, {"status": "accepted"}), data)
         self.assertFalse(closed, "a kept-alive HTTP/1.0 connection was closed")
+        head = data.partition(b"\r\n\r\n")[0].lower()
+        self.assertIn(b"\r\nconnection: keep-alive", head,
+                      "an HTTP/1.0 client is not told the connection stays")
         self.assertEqual(sorted(e["correlation_id"] for e in svc.dump("events")),
                          sorted([first, second]))
 
