@@ -233,6 +233,17 @@ class AcceptedEventTests(WebhookTestCase):
                 % (WEBHOOK_PATH, version, len(body), svc.secret(),
                    extra)).encode("ascii")
 
+    def raw_exchange(self, svc, request, seconds):
+        """Sends `request` on a new connection; what came back within
+        `seconds`, and whether the service closed the connection."""
+        sock = harness.raw_connect(svc.port)
+        try:
+            sock.sendall(request)
+            data, closed, _ = harness.read_until_closed(sock, timeout=seconds)
+        finally:
+            sock.close()
+        return data, closed
+
     def test_a_client_that_expects_100_continue_is_told_to_go_on(self):
         svc = self.start_service()
         body = make_body(6, cid("continue"), svc.pipeline(6, 9100))
@@ -259,26 +270,17 @@ class AcceptedEventTests(WebhookTestCase):
         svc = self.start_service()
         first, second = cid("ten"), cid("ten-ka")
         body = make_body(6, first, svc.pipeline(6, 9101))
-        sock = harness.raw_connect(svc.port)
-        try:
-            sock.sendall(self.raw_post_head(svc, body, "HTTP/1.0") + body)
-            data, closed, _ = harness.read_until_closed(sock, timeout=10)
-        finally:
-            sock.close()
+        data, closed = self.raw_exchange(
+            svc, self.raw_post_head(svc, body, "HTTP/1.0") + body, 10)
         self.assertEqual(harness.parse_raw_response(data),
                          (200, {"status": "accepted"}), data)
         self.assertTrue(closed, "an HTTP/1.0 connection stayed open")
 
         # Asked for, keep-alive holds for HTTP/1.0 too.
         body = make_body(6, second, svc.pipeline(6, 9102))
-        sock = harness.raw_connect(svc.port)
-        try:
-            sock.sendall(self.raw_post_head(svc, body, "HTTP/1.0",
-                                            "Connection: keep-alive\r\n") +
-                         body)
-            data, closed, _ = harness.read_until_closed(sock, timeout=1)
-        finally:
-            sock.close()
+        data, closed = self.raw_exchange(
+            svc, self.raw_post_head(svc, body, "HTTP/1.0",
+                                    "Connection: keep-alive\r\n") + body, 1)
         self.assertEqual(harness.parse_raw_response(data),
                          (200, {"status": "accepted"}), data)
         self.assertFalse(closed, "a kept-alive HTTP/1.0 connection was closed")
