@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -13,6 +14,7 @@
 #include <stdexcept>
 
 #include "domain/stage_map.hpp"
+#include "storage/wal_files.hpp"
 
 namespace introvy::storage {
 namespace {
@@ -144,6 +146,12 @@ std::unique_ptr<store> store::open(const store_options& options) {
   db_options.max_background_jobs = 2;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 3;
+  // Each new write-ahead log file is one whose blocks exist already, so a
+  // synced write need not write its inode too (wal_files.hpp).
+  if (!options.read_only) {
+    self->env_ = make_wal_file_env(options.path);
+    db_options.env = self->env_.get();
+  }
 
   auto cache = rocksdb::NewLRUCache(block_cache_bytes);
   auto filter = std::make_unique<dedup_expiry>(options.dedup_retention);

@@ -26,6 +26,7 @@ class DB;
 class ColumnFamilyHandle;
 class WriteBatch;
 class CompactionFilter;
+class Env;
 } // namespace rocksdb
 
 namespace introvy::storage {
@@ -177,6 +178,7 @@ private:
 
   store_options options_;
   std::unique_ptr<rocksdb::CompactionFilter> filter_; // outlives db_
+  std::unique_ptr<rocksdb::Env> env_;                 // outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::vector<std::string> names_;
