@@ -139,9 +139,11 @@ private:
       // Written under another name: the prepared file's name only ever
       // holds a complete one.
       std::string error;
-      bool ok = write_zeros(filling_, spare_bytes_, error) &&
-                rename_into_place(error);
+      bool ok = write_zeros(filling_, spare_bytes_, error);
       lock.lock();
+      // Renamed under the lock: whoever sees the prepared file and then
+      // asks for a log file finds it ready.
+      ok = ok && rename_into_place(error);
       if (!ok) {
         // Log files are then made the ordinary way: slower syncs, same data.
         spdlog::warn("store: cannot prepare log files in {}: {}",

@@ -8,6 +8,7 @@
 
 #include "storage/keys.hpp"
 #include "storage/store.hpp"
+#include "tests/storage/crash_copy.hpp"
 
 using namespace introvy;
 namespace fs = std::filesystem;
@@ -383,7 +384,7 @@ TEST_CASE("dedup records not yet in the dedup family are read back from the "
 
   // A copy of the folder taken now is what a kill -9 leaves: the events in
   // the write-ahead log, their dedup records nowhere else.
-  fs::copy(dir.path, crashed.path, fs::copy_options::recursive);
+  test::copy_live_store(dir.path, crashed.path);
   auto restarted = storage::store::open(crashed.options());
   CHECK(dedup_family_keys(*restarted).empty());
   std::optional<storage::dedup_record> found;
@@ -412,7 +413,7 @@ TEST_CASE("after a crash, only the events past the dedup family's mark are "
   std::vector<domain::webhook_event> none;
   REQUIRE(db->commit_webhooks(events, none).ok());
   REQUIRE(db->commit_webhooks(later, none).ok());
-  fs::copy(dir.path, crashed.path, fs::copy_options::recursive);
+  test::copy_live_store(dir.path, crashed.path);
 
   auto restarted = storage::store::open(crashed.options());
   CHECK(dedup_family_keys(*restarted).size() ==
@@ -443,7 +444,7 @@ TEST_CASE("a crash while a table of dedup records is half written loses "
   REQUIRE(db->commit_webhooks(events, none).ok());
   REQUIRE(db->commit_webhooks(last, none).ok()); // writes the first slice
   REQUIRE(dedup_family_keys(*db).size() == storage::store::dedup_slice);
-  fs::copy(dir.path, crashed.path, fs::copy_options::recursive);
+  test::copy_live_store(dir.path, crashed.path);
 
   // The mark was not written: every record is read back from the log,
   // those of the written slice too.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "storage/wal_files.hpp"
+#include "tests/storage/crash_copy.hpp"
 
 using namespace introvy;
 namespace fs = std::filesystem;
@@ -119,7 +120,11 @@ TEST_CASE("a prepared log cut short by a crash reads back whole") {
     put_synced(*db, "key-" + std::to_string(i));
 
   // What kill -9 leaves: the live log with records, then zeros.
-  fs::copy(dir.path, crashed.path, fs::copy_options::recursive);
+  // RocksDB's own flushes and compactions delete files too: held still
+  // while the image is taken.
+  REQUIRE(db->PauseBackgroundWork().ok());
+  test::copy_live_store(dir.path, crashed.path);
+  REQUIRE(db->ContinueBackgroundWork().ok());
   REQUIRE(fs::file_size(log_files(crashed.path).back()) == spare_bytes);
 
   SECTION("through RocksDB's own Env") {
@@ -171,7 +176,11 @@ TEST_CASE("records survive many log files taken over one after another") {
     put_synced(*db, "r" + std::to_string(round) + "-first");
     REQUIRE(fs::file_size(log_files(dir.path).back()) == spare_bytes);
   }
-  fs::copy(dir.path, crashed.path, fs::copy_options::recursive);
+  // RocksDB's own flushes and compactions delete files too: held still
+  // while the image is taken.
+  REQUIRE(db->PauseBackgroundWork().ok());
+  test::copy_live_store(dir.path, crashed.path);
+  REQUIRE(db->ContinueBackgroundWork().ok());
   auto restarted = open_db(crashed.path, nullptr);
   for (int round = 0; round < 30; ++round)
     for (const auto& suffix : {std::string{"first"}, std::string{"39"}}) {
