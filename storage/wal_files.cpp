@@ -1,5 +1,6 @@
 #include "storage/wal_files.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -31,9 +32,9 @@ bool is_log_file(const fs::path& file, const fs::path& folder) {
 }
 
 // Writes `bytes` zeros to a new file at `path` and waits until they are on
-// disk. False (and no file) when it cannot.
+// disk. False (and no file) when it cannot, or when `stop` is set meanwhile.
 bool write_zeros(const std::string& path, std::uint64_t bytes,
-                 std::string& error) {
+                 const std::atomic<bool>& stop, std::string& error) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     error = std::strerror(errno);
@@ -46,6 +47,10 @@ bool write_zeros(const std::string& path, std::uint64_t bytes,
   bool ok = true;
   std::uint64_t done = 0;
   for (std::uint64_t left = bytes; ok && left > 0;) {
+    if (stop.load()) {
+      ok = false;
+      break;
+    }
     auto n =
         static_cast<std::size_t>(std::min<std::uint64_t>(left, zeros.size()));
     auto written = ::write(fd, zeros.data(), n);
@@ -84,6 +89,7 @@ public:
   }
 
   ~wal_file_system() override {
+    stop_ = true; // cuts a preparation short
     {
       std::lock_guard lock{mutex_};
       stopping_ = true;
@@ -139,8 +145,10 @@ private:
       // Written under another name: the prepared file's name only ever
       // holds a complete one.
       std::string error;
-      bool ok = write_zeros(filling_, spare_bytes_, error);
+      bool ok = write_zeros(filling_, spare_bytes_, stop_, error);
       lock.lock();
+      if (stopping_ || stop_)
+        return; // the destructor removes what was written
       // Renamed under the lock: whoever sees the prepared file and then
       // asks for a log file finds it ready.
       ok = ok && rename_into_place(error);
@@ -170,6 +178,7 @@ private:
   std::condition_variable wake_;
   bool ready_ = false;
   bool stopping_ = false;
+  std::atomic<bool> stop_{false};
   std::thread worker_;
 };
 

@@ -188,3 +188,17 @@ TEST_CASE("records survive many log files taken over one after another") {
       REQUIRE(get(*restarted, key) == "value of " + key);
     }
 }
+
+TEST_CASE("closing while a log file is being prepared leaves nothing behind") {
+  temp_dir dir;
+  {
+    // Large enough that the first preparation is still running at close.
+    auto env = storage::make_wal_file_env(dir.path.string(), 64 << 20);
+    auto db = open_db(dir.path, env.get());
+    put_synced(*db, "k");
+  }
+  CHECK_FALSE(fs::exists(spare_of(dir.path)));
+  CHECK_FALSE(fs::exists(dir.path / "introvy-wal-spare.filling"));
+  auto db = open_db(dir.path, nullptr);
+  CHECK(get(*db, "k") == "value of k");
+}
