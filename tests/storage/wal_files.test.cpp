@@ -35,13 +35,10 @@ fs::path spare_of(const fs::path& folder) {
 
 // Waits (at most five seconds) until the prepared file is there, full size.
 bool spare_ready(const fs::path& folder) {
-  std::error_code ec;
-  for (int i = 0; i < 500; ++i) {
-    if (fs::file_size(spare_of(folder), ec) == spare_bytes && !ec)
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  return test::wait_until([&] {
+    std::error_code ec;
+    return fs::file_size(spare_of(folder), ec) == spare_bytes && !ec;
+  });
 }
 
 std::vector<fs::path> log_files(const fs::path& folder) {
