@@ -19,8 +19,14 @@
 namespace introvy::storage {
 namespace {
 
-// Memory bounds: all memtables together, and the shared block cache.
-constexpr std::size_t write_buffer_budget = 16 << 20;
+// Memory bounds: all memtables together, and the shared block cache. The
+// budget holds the two families that fill fastest, the log and the dedup
+// records (8 MB memtables each), with room for the small ones. At 16 MB it
+// was always nearly spent, and RocksDB then flushes the oldest memtable,
+// mostly a nearly empty one (inbox, meta): each flush a table file, a new
+// log file and a manifest sync for almost no memory (README, "How it is
+// built").
+constexpr std::size_t write_buffer_budget = 24 << 20;
 constexpr std::size_t block_cache_bytes = 8 << 20;
 constexpr std::uint64_t max_wal_bytes = 64 << 20;
 
