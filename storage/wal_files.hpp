@@ -5,9 +5,10 @@
 // preallocated extent into a written one). A file already filled with zeros
 // has neither: fdatasync writes the data alone (here 110-140 µs against
 // 200-250 µs for the same write appended; README, "How it is built"). So a
-// background thread keeps one such file ready in the store folder, and each new
-// log file RocksDB asks for takes it over (rename, no truncation) while the
-// next one is prepared. RocksDB's log reader passes over zero blocks without a
+// background thread keeps one such file ready in the store folder, and a new
+// log file RocksDB asks for while it is ready takes it over (rename, no
+// truncation) while the next one is prepared; one asked for meanwhile is an
+// ordinary file. RocksDB's log reader passes over zero blocks without a
 // complaint, so a log cut short by a crash reads back the same as before.
 //
 // Only the storage layer sees this; store::open installs it.
