@@ -25,7 +25,9 @@
 #include <thread>
 #include <vector>
 
+#include "config/config.hpp"
 #include "net/async_http_client.hpp"
+#include "net/signature.hpp"
 
 namespace {
 
@@ -38,10 +40,11 @@ constexpr std::ptrdiff_t max_in_flight = 4096;
 constexpr auto late_threshold = std::chrono::milliseconds{10};
 
 struct options {
-  std::string log, url, secret_file, sim_url,
-      auth_header = "X-Payload-Signature";
-  std::string pace; // "recorded"
-  double speed = 0; // > 0: a multiple of the recorded pace
+  std::string log, url, secret_file, sim_url;
+  std::string auth = "shared-secret"; // webhook.auth of the service
+  std::string auth_header;            // empty: the mode's own header
+  std::string pace;                   // "recorded"
+  double speed = 0;                   // > 0: a multiple of the recorded pace
   bool as_fast_as_acked = false;
   unsigned connections = 64;
   std::size_t limit = 0; // 0: the whole log
@@ -150,6 +153,11 @@ int run(const options& o) {
   if (!in)
     throw std::runtime_error("cannot read " + o.log);
   auto secret = read_secret(o.secret_file);
+  auto mode = *config::parse_webhook_auth(o.auth); // checked by the CLI
+  auto header =
+      o.auth_header.empty()
+          ? std::string{net::signature_verifier{mode, {}}.header_name()}
+          : o.auth_header;
   double speed = o.as_fast_as_acked ? 0 : (o.speed > 0 ? o.speed : 1.0);
 
   net::async_http_client_options client_options;
@@ -206,7 +214,8 @@ int run(const options& o) {
       bool late = speed > 0 && sent_at - due > late_threshold;
       net::http_client_request request{"POST", o.url, std::move(event.headers),
                                        std::move(event.body)};
-      request.headers.emplace_back(o.auth_header, secret);
+      request.headers.emplace_back(
+          header, net::signature_verifier::sign(mode, secret, request.body));
       ++sent;
       client.send(std::move(request), [&counts, &slots, measured_from,
                                        late](net::http_client_result result) {
@@ -277,12 +286,17 @@ int main(int argc, char** argv) {
                  "webhook URL, http://127.0.0.1:PORT/api/webhooks/avionte")
       ->required();
   app.add_option("--secret-file", o.secret_file,
-                 "file holding the webhook secret (shared-secret auth)")
+                 "file holding the webhook secret")
       ->required()
       ->check(CLI::ExistingFile);
-  app.add_option("--auth-header", o.auth_header,
-                 "header the secret goes in (X-api-key for api-key auth)")
+  app.add_option("--auth", o.auth,
+                 "how each request is signed, as the service's webhook.auth")
+      ->check(CLI::IsMember({"shared-secret", "hmac-sha256-hex",
+                             "hmac-sha256-base64", "api-key"}))
       ->capture_default_str();
+  app.add_option("--auth-header", o.auth_header,
+                 "send the signature in this header instead of the mode's "
+                 "own (X-Payload-Signature, X-api-key for api-key)");
   app.add_option("--sim-url", o.sim_url,
                  "avionte-sim to set each event's logged stage in first");
   auto* pace = app.add_option("--pace", o.pace, "recorded: the log's own pace")

@@ -103,7 +103,8 @@ def run_streams(args):
         connections = parts[2] if len(parts) > 2 else str(args.connections)
         cmd = [args.replay_bin, "--log", log,
                "--url", args.introvy_url + "/api/webhooks/avionte",
-               "--secret-file", args.secret_file, "--connections", connections]
+               "--secret-file", args.secret_file, "--auth", args.auth,
+               "--connections", connections]
         if args.sim_url:
             cmd += ["--sim-url", args.sim_url]
         if mode == "recorded":
@@ -213,6 +214,10 @@ def parse_args(argv):
     p.add_argument("--data", required=True, help="the service's store folder")
     p.add_argument("--pid", type=int, required=True, help="the service's pid")
     p.add_argument("--secret-file", required=True)
+    p.add_argument("--auth", default="shared-secret",
+                   choices=["shared-secret", "hmac-sha256-hex",
+                            "hmac-sha256-base64", "api-key"],
+                   help="how requests are signed: the service's webhook.auth")
     p.add_argument("--stream", action="append", required=True,
                    help="LOG[,recorded|xN|fast[,CONNECTIONS]]")
     p.add_argument("--connections", type=int, default=64)
