@@ -291,8 +291,11 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--auth", o.auth,
                  "how each request is signed, as the service's webhook.auth")
-      ->check(CLI::IsMember({"shared-secret", "hmac-sha256-hex",
-                             "hmac-sha256-base64", "api-key"}))
+      ->check([](const std::string& mode) {
+        return config::parse_webhook_auth(mode)
+                   ? std::string{}
+                   : "not a webhook.auth mode: " + mode;
+      })
       ->capture_default_str();
   app.add_option("--auth-header", o.auth_header,
                  "send the signature in this header instead of the mode's "
